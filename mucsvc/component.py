@@ -1,0 +1,87 @@
+"""The XEP-0114 link to the host server: wokkel's Component, made dependable.
+
+What this adds to ``wokkel.component.Component``:
+
+- a capped reconnect backoff (the host server restarting must not leave us
+  waiting minutes), and retrying after a refused handshake instead of giving
+  up for good (wokkel stops the service);
+- a :class:`~mucsvc.link.LinkState` kept current for ``/health`` and metrics;
+- ``stopService`` that works when the link never came up;
+- an injectable reactor, so tests drive it with fakes.
+"""
+
+from __future__ import annotations
+
+from twisted.application import service
+from twisted.logger import Logger
+from wokkel import component
+
+from mucsvc.link import LinkState
+
+INITIAL_RECONNECT_DELAY = 0.5
+RECONNECT_FACTOR = 1.6
+MAX_RECONNECT_DELAY = 5.0
+
+
+class MUCComponent(component.Component):
+    """The external component that carries every stanza of the service."""
+
+    log = Logger()
+
+    def __init__(self, host, port, jid, secret, reactor=None, link=None, log_traffic=False):
+        super().__init__(host, port, jid, secret)
+        if reactor is None:
+            from twisted.internet import reactor
+        self._reactor = reactor
+        self.jid = jid
+        self.link = link if link is not None else LinkState(reactor)
+        self.logTraffic = log_traffic
+        self._connection = None
+        factory = self.factory
+        factory.initialDelay = INITIAL_RECONNECT_DELAY
+        factory.delay = INITIAL_RECONNECT_DELAY
+        factory.factor = RECONNECT_FACTOR
+        factory.maxDelay = MAX_RECONNECT_DELAY
+        factory.clock = reactor
+
+    def _getConnection(self):
+        return self._reactor.connectTCP(self.host, self.port, self.factory)
+
+    def _authd(self, xs):
+        super()._authd(xs)
+        self.log.info("component link to {host}:{port} is up as {jid}",
+                      host=self.host, port=self.port, jid=self.jid)
+        self.link.went_up()
+
+    def _disconnected(self, reason):
+        was_up = self.link.is_up
+        super()._disconnected(reason)
+        self.link.went_down()
+        if was_up and self.running:
+            self.log.warn("component link lost ({reason}); reconnecting",
+                          reason=reason.getErrorMessage() if reason else "closed")
+
+    def initializationFailed(self, reason):
+        """The host server refused the handshake: say why, and keep trying.
+
+        wokkel stops the service here, which would leave a running process
+        that never reconnects; a host server being reconfigured is more
+        likely than a permanent mistake, so we retry with the capped backoff.
+        """
+        self.log.error(
+            "the host server at {host}:{port} refused the component handshake "
+            "for {jid}: {reason} (check jid and component_secret)",
+            host=self.host, port=self.port, jid=self.jid,
+            reason=reason.getErrorMessage())
+        if self.xmlstream is not None:
+            self.xmlstream.transport.loseConnection()
+
+    def stopService(self):
+        """Stop reconnecting and close the link, whether or not it ever came up."""
+        service.Service.stopService(self)
+        self.factory.stopTrying()
+        if self._connection is not None:
+            try:
+                self._connection.disconnect()
+            except Exception:  # a connector that never connected may refuse
+                self.log.failure("closing the component connection")

@@ -1,0 +1,179 @@
+"""The service configuration: one flat TOML file, keys named as Prosody admins know them.
+
+Every user mistake becomes a :class:`ConfigError` whose message is one line
+naming the key and the problem, so ``twistd muc`` can refuse to start with
+that line alone instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from typing import Any, Mapping
+
+from twisted.internet import endpoints
+from twisted.words.protocols.jabber import jid as jabber_jid
+
+SECRET_ENVIRONMENT_VARIABLE = "MUCSVC_COMPONENT_SECRET"
+
+
+class ConfigError(Exception):
+    """A configuration mistake, described in one line that names the key."""
+
+    def __init__(self, key: str | None, problem: str):
+        self.key = key
+        self.problem = problem
+        where = f"config key '{key}': " if key else "config: "
+        super().__init__(where + problem)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Validated settings; see ``example.toml`` for what each key means."""
+
+    jid: str
+    component_secret: str = dataclasses.field(repr=False)
+    component_host: str = "127.0.0.1"
+    component_port: int = 5347
+    http_endpoint: str = "tcp:5280:interface=127.0.0.1"
+    http_muc_kick_authorization_header: str | None = dataclasses.field(
+        default=None, repr=False
+    )
+    storage: str = "mucsvc.sqlite"
+    admins: tuple[str, ...] = ()
+    log_traffic: bool = False
+
+
+# key -> (accepted Python types, description of the type for messages)
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "jid": ((str,), "a string"),
+    "component_secret": ((str,), "a string"),
+    "component_host": ((str,), "a string"),
+    "component_port": ((int,), "an integer"),
+    "http_endpoint": ((str,), "a string"),
+    "http_muc_kick_authorization_header": ((str,), "a string"),
+    "storage": ((str,), "a string"),
+    "admins": ((list,), "a list of bare JIDs"),
+    "log_traffic": ((bool,), "true or false"),
+}
+KNOWN_KEYS = frozenset(_TYPES)
+
+
+def load_config(
+    path: str | os.PathLike | None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Read ``path`` (None: no file), apply command-line ``overrides``, validate."""
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as f:
+                raw = tomllib.load(f)
+        except FileNotFoundError:
+            raise ConfigError(None, f"file not found: {os.fspath(path)}") from None
+        except OSError as e:
+            raise ConfigError(None, f"cannot read {os.fspath(path)}: {e.strerror}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(None, f"{os.fspath(path)} is not valid TOML: {e}") from None
+    return parse_config(raw, overrides, environ)
+
+
+def parse_config(
+    raw: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Validate a mapping of settings (the parsed file) into a :class:`Config`."""
+    environ = os.environ if environ is None else environ
+    values = dict(raw)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+
+    for key in values:
+        if key not in KNOWN_KEYS:
+            raise ConfigError(key, "unknown key" + _suggestion(key))
+    for key, value in values.items():
+        types, described = _TYPES[key]
+        # bool is an int in Python; a port of `true` is still a mistake.
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            raise ConfigError(key, f"must be {described}, not {_toml_type(value)}")
+
+    if not values.get("component_secret"):
+        secret = environ.get(SECRET_ENVIRONMENT_VARIABLE)
+        if secret:
+            values["component_secret"] = secret
+
+    for required in ("jid", "component_secret"):
+        if not values.get(required):
+            hint = f" (or set {SECRET_ENVIRONMENT_VARIABLE})" if required == "component_secret" else ""
+            raise ConfigError(required, "missing; it is required" + hint)
+
+    values["jid"] = _service_jid(values["jid"])
+    if "component_port" in values:
+        _check_port("component_port", values["component_port"])
+    if "component_host" in values and not values["component_host"].strip():
+        raise ConfigError("component_host", "must not be empty")
+    if "http_endpoint" in values:
+        _check_endpoint("http_endpoint", values["http_endpoint"])
+    if "storage" in values and not values["storage"].strip():
+        raise ConfigError("storage", "must not be empty")
+    if "admins" in values:
+        values["admins"] = tuple(_bare_jid("admins", a) for a in values["admins"])
+    return Config(**values)
+
+
+def _service_jid(value: str) -> str:
+    try:
+        parsed = jabber_jid.JID(value)
+    except (jabber_jid.InvalidFormat, UnicodeError) as e:
+        raise ConfigError("jid", f"malformed JID {value!r}: {e}") from None
+    if parsed.user or parsed.resource:
+        raise ConfigError("jid", f"must be a bare domain like 'muc.example.org', not {value!r}")
+    return parsed.full()
+
+
+def _bare_jid(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(key, f"must be a list of bare JIDs, found {_toml_type(value)}")
+    try:
+        parsed = jabber_jid.JID(value)
+    except (jabber_jid.InvalidFormat, UnicodeError) as e:
+        raise ConfigError(key, f"malformed JID {value!r}: {e}") from None
+    if parsed.resource:
+        raise ConfigError(key, f"{value!r} must be a bare JID (no resource)")
+    return parsed.userhost()
+
+
+def _check_port(key: str, port: int) -> None:
+    if not 0 < port < 65536:
+        raise ConfigError(key, f"{port} is not a TCP port (1-65535)")
+
+
+def _check_endpoint(key: str, description: str) -> None:
+    from twisted.internet import reactor
+
+    try:
+        endpoints.serverFromString(reactor, description)
+    except Exception as e:  # strports raises ValueError, KeyError, TypeError…
+        raise ConfigError(key, f"cannot parse endpoint {description!r}: {e!r}") from None
+
+
+def _suggestion(key: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(KNOWN_KEYS), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _toml_type(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)

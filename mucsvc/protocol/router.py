@@ -1,0 +1,85 @@
+"""One entry point for every stanza the component receives.
+
+wokkel's usual style registers an XPath observer per feature; every stanza is
+then matched against all of them.  A MUC gets most of its traffic addressed to
+rooms and occupants, so we look at the ``to`` address once and hand the
+stanza to the service handler (``to`` is the service JID) or the rooms
+handler (``room@service`` or ``room@service/nick``).
+
+It is also the one place where a handler's exception is turned into an
+``internal-server-error`` reply and a log line, so a bad stanza never takes
+the link down or leaves a client waiting.
+"""
+
+from __future__ import annotations
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import jid as jabber_jid
+from wokkel.subprotocols import XMPPHandler
+
+from mucsvc.protocol.stanzas import error_reply, wants_reply
+
+
+class StanzaRouter(XMPPHandler):
+    """Routes stanzas by recipient to ``service`` or ``rooms``.
+
+    Both are objects with ``handle(stanza, recipient)``; ``rooms`` may be None
+    while no room support is wired, in which case stanzas to rooms are
+    answered with ``item-not-found`` as for a room that does not exist.
+    """
+
+    log = Logger()
+
+    def __init__(self, service_jid: str, service, rooms=None):
+        super().__init__()
+        self.service_jid = service_jid
+        self.service = service
+        self.rooms = rooms
+
+    def connectionInitialized(self):
+        for name in ("iq", "message", "presence"):
+            self.xmlstream.addObserver("/" + name, self.onStanza)
+
+    def onStanza(self, stanza):
+        if getattr(stanza, "handled", False):
+            return
+        # IQ responses to our own requests belong to the StreamManager.
+        if stanza.name == "iq" and stanza.getAttribute("type") in ("result", "error") \
+                and self._is_service(stanza.getAttribute("to")):
+            return
+        stanza.handled = True
+        try:
+            self._route(stanza)
+        except Exception:
+            self.log.failure("error handling {stanza}", stanza=_excerpt(stanza))
+            if wants_reply(stanza):
+                self.send(error_reply(stanza, "internal-server-error"))
+
+    def _is_service(self, to) -> bool:
+        return to == self.service_jid
+
+    def _route(self, stanza):
+        to = stanza.getAttribute("to")
+        try:
+            recipient = jabber_jid.internJID(to) if to else None
+        except (jabber_jid.InvalidFormat, UnicodeError):
+            recipient = None
+        if recipient is None or recipient.host != self.service_jid:
+            if wants_reply(stanza):
+                self.send(error_reply(stanza, "jid-malformed"))
+            return
+        if recipient.user is None:
+            if recipient.resource is None:
+                self.service.handle(stanza, recipient)
+            elif wants_reply(stanza):
+                self.send(error_reply(stanza, "service-unavailable"))
+        elif self.rooms is not None:
+            self.rooms.handle(stanza, recipient)
+        elif wants_reply(stanza):
+            self.send(error_reply(stanza, "item-not-found"))
+
+
+def _excerpt(stanza, limit: int = 500) -> str:
+    """The stanza's XML, cut short: a log line must not carry a huge payload."""
+    xml = stanza.toXml()
+    return xml if len(xml) <= limit else xml[:limit] + "…"

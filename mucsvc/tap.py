@@ -1,0 +1,93 @@
+"""``twistd muc``: command-line options and the one place that wires the service.
+
+Everything the process runs is a named child of one ``MultiService``
+(``component``, ``web``, …), so another Twisted service in the same process
+finds any of them with ``parent.getServiceNamed(name)``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from twisted.application import service, strports
+from twisted.python import usage
+from twisted.web import server
+
+import mucsvc
+from mucsvc.component import MUCComponent
+from mucsvc.config import Config, ConfigError, load_config
+from mucsvc.protocol.router import StanzaRouter
+from mucsvc.protocol.service_iq import ServiceHandler
+from mucsvc.web.app import WebApp
+
+CONFIG_ENVIRONMENT_VARIABLE = "MUCSVC_CONFIG"
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "Run the XMPP Multi-User Chat service as an external component of an "
+        "XMPP server. Settings come from the TOML file given with --config "
+        f"(or ${CONFIG_ENVIRONMENT_VARIABLE}); the options below override it."
+    )
+    optParameters = [
+        ["config", "c", None, "TOML configuration file"],
+        ["jid", None, None, "the service's domain, e.g. muc.example.org (config: jid)"],
+        ["component-host", None, None, "host server address (config: component_host)"],
+        ["component-port", None, None, "host server component port (config: component_port)"],
+        ["http-endpoint", None, None,
+         "strports endpoint of the HTTP service (config: http_endpoint)"],
+    ]
+
+    def postOptions(self):
+        try:
+            self.config = config_from_options(self, os.environ)
+        except ConfigError as e:
+            # One line and a non-zero exit; twistd would print usage or a traceback.
+            sys.stderr.write(f"twistd muc: {e}\n")
+            raise SystemExit(1)
+
+
+def config_from_options(options, environ) -> Config:
+    port = options["component-port"]
+    if port is not None:
+        try:
+            port = int(port)
+        except ValueError:
+            raise ConfigError("component_port", f"--component-port {port!r} is not a number") from None
+    overrides = {
+        "jid": options["jid"],
+        "component_host": options["component-host"],
+        "component_port": port,
+        "http_endpoint": options["http-endpoint"],
+    }
+    path = options["config"] or environ.get(CONFIG_ENVIRONMENT_VARIABLE)
+    return load_config(path, overrides, environ)
+
+
+def makeService(options) -> service.MultiService:
+    return service_from_config(options.config)
+
+
+def service_from_config(config: Config, reactor=None) -> service.MultiService:
+    """Build the whole service tree from validated settings."""
+    if reactor is None:
+        from twisted.internet import reactor
+
+    root = service.MultiService()
+
+    component = MUCComponent(
+        config.component_host, config.component_port, config.jid,
+        config.component_secret, reactor=reactor, log_traffic=config.log_traffic)
+    component.setName("component")
+    component.setServiceParent(root)
+
+    service_handler = ServiceHandler(component.send, name="mucsvc", version=mucsvc.__version__)
+    router = StanzaRouter(config.jid, service_handler)
+    router.setHandlerParent(component)
+
+    web = strports.service(config.http_endpoint, server.Site(WebApp(component.link).resource()))
+    web.setName("web")
+    web.setServiceParent(root)
+    return root

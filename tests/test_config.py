@@ -1,0 +1,110 @@
+"""Configuration: defaults, overrides, the secret from the environment, and
+one-line errors that name the key."""
+
+import pytest
+
+from mucsvc.config import ConfigError, load_config, parse_config
+
+MINIMAL = {"jid": "muc.example.org", "component_secret": "s3cret"}
+
+
+def test_defaults():
+    config = parse_config(MINIMAL, environ={})
+    assert config.jid == "muc.example.org"
+    assert config.component_host == "127.0.0.1"
+    assert config.component_port == 5347
+    assert config.http_endpoint == "tcp:5280:interface=127.0.0.1"
+    assert config.http_muc_kick_authorization_header is None
+    assert config.admins == ()
+    assert config.log_traffic is False
+
+
+def test_secret_is_not_in_repr():
+    assert "s3cret" not in repr(parse_config(MINIMAL, environ={}))
+
+
+def test_secret_from_environment():
+    config = parse_config({"jid": "muc.example.org"},
+                          environ={"MUCSVC_COMPONENT_SECRET": "from-env"})
+    assert config.component_secret == "from-env"
+
+
+def test_file_secret_wins_over_environment():
+    config = parse_config(MINIMAL, environ={"MUCSVC_COMPONENT_SECRET": "from-env"})
+    assert config.component_secret == "s3cret"
+
+
+def test_overrides_replace_file_values_and_none_keeps_them():
+    config = parse_config(dict(MINIMAL, component_port=1234),
+                          {"component_port": 5555, "jid": None}, environ={})
+    assert config.component_port == 5555
+    assert config.jid == "muc.example.org"
+
+
+def test_jid_and_admins_are_normalised():
+    config = parse_config(dict(MINIMAL, jid="MUC.Example.ORG", admins=["Admin@Example.ORG"]),
+                          environ={})
+    assert config.jid == "muc.example.org"
+    assert config.admins == ("admin@example.org",)
+
+
+@pytest.mark.parametrize("raw, key, words", [
+    ({"jidd": "x"}, "jidd", "unknown key (did you mean 'jid'?)"),
+    ({"component_port": "5347"}, "component_port", "must be an integer, not a string"),
+    ({"component_port": True}, "component_port", "must be an integer, not a boolean"),
+    ({"component_port": 70000}, "component_port", "not a TCP port"),
+    ({"log_traffic": "yes"}, "log_traffic", "must be true or false"),
+    ({"admins": "admin@example.org"}, "admins", "must be a list of bare JIDs"),
+    ({"admins": ["admin@example.org/phone"]}, "admins", "must be a bare JID"),
+    ({"admins": ["a@@b"]}, "admins", "malformed JID"),
+    ({"jid": "room@muc.example.org"}, "jid", "must be a bare domain"),
+    ({"jid": "bad host"}, "jid", "malformed JID"),
+    ({"http_endpoint": "tcp:notaport"}, "http_endpoint", "cannot parse endpoint"),
+    ({"http_endpoint": "carrier-pigeon:1"}, "http_endpoint", "cannot parse endpoint"),
+])
+def test_mistakes_name_the_key(raw, key, words):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(dict(MINIMAL, **raw), environ={})
+    message = str(caught.value)
+    assert caught.value.key == key
+    assert message.startswith(f"config key '{key}': ")
+    assert words in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("missing", ["jid", "component_secret"])
+def test_required_keys(missing):
+    raw = dict(MINIMAL)
+    del raw[missing]
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, environ={})
+    assert caught.value.key == missing
+    assert "missing" in str(caught.value)
+
+
+def test_load_reads_toml(tmp_path):
+    path = tmp_path / "muc.toml"
+    path.write_text('jid = "muc.example.org"\ncomponent_secret = "x"\nadmins = ["a@b.c"]\n')
+    assert load_config(path, environ={}).admins == ("a@b.c",)
+
+
+def test_load_reports_bad_toml_in_one_line(tmp_path):
+    path = tmp_path / "muc.toml"
+    path.write_text('jid = "unterminated\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert "is not valid TOML" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_load_reports_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "absent.toml", environ={})
+
+
+def test_example_config_is_valid():
+    import pathlib
+
+    example = pathlib.Path(__file__).parent.parent / "example.toml"
+    config = load_config(example, environ={})
+    assert config.jid == "muc.localhost"
