@@ -1,0 +1,79 @@
+"""The MUC domain: rooms, occupants, roles, affiliations, history.
+
+Pure Python, no XML, sockets or reactor.  JIDs are normalised ``str``
+values; presence and message payloads are opaque objects stored and handed
+back untouched; time is a ``now: float`` argument.
+
+How the protocol layer uses it
+------------------------------
+
+- ``service = MucService(domain, ServiceLimits(...), admins=..., secret=...)``.
+- Presence to ``room/nick``: ``room, outcome = service.enter(room_jid,
+  full_jid, nick, now, payload=, muc_x=, password=)`` (creates the room if
+  needed).  Unavailable: ``room.presence_unavailable(full_jid, now,
+  payload=)``; error type: ``room.presence_error(full_jid, now)``.
+- Groupchat: ``room.groupchat(full_jid, now, payload=, chars=, historic=)``,
+  or ``room.change_subject(full_jid, text, now)`` when `is_subject_change`.
+- Private message / IQ to ``room/nick``: ``room.private_message(full_jid,
+  nick)`` / ``room.private_iq(full_jid, nick)``.
+- Invitations: ``room.invite(from_jid, invitee, now)``.
+- muc#admin: ``room.set_role(actor_jid, nick, role, reason)``,
+  ``room.set_affiliation(actor_jid, jid, affiliation, reason)``,
+  ``room.may_list_affiliation`` / ``room.affiliation_list``,
+  ``room.may_list_role`` / ``room.occupants_with_role``.
+- muc#owner: ``room.configure(actor_jid, now, **options)``,
+  ``room.accept_instant(actor_jid, now)``, ``service.destroy(room_jid,
+  actor_jid, reason=, alternate_venue=)``.
+- Every ``task.LoopingCall``: ``service.expire_locked(now)``.
+- When an outcome says ``destroy_room``: ``service.forget(room.jid)``.
+
+Outcomes
+--------
+
+Operations return a small record (`outcomes`) saying exactly what happened
+(`Joined`, `PresenceUpdated`, `NickChanged`, `Left`, `GroupchatMessage`,
+`SubjectChanged`, `PrivateRoute`, `Invited`, `RoleChanged`,
+`AffiliationChanged` with one `OccupantChange` per occupant affected,
+`ConfigChanged`, `Destroyed`) or raise a `MucError` subclass whose
+``condition`` and ``error_type`` name the stanza error.  Outcomes do not
+list recipients: the broadcast list is ``room.occupants`` (removed
+occupants keep their ``sessions`` so they can be told), and
+``room.sees_real_jids(recipient)`` says who gets real JIDs.  Status codes
+in outcomes are XEP-0045 integers.
+"""
+
+from mucsvc.rooms.config import ALLOW_PM_VALUES, WHOIS_VALUES, RoomConfig, ServiceLimits
+from mucsvc.rooms.errors import (
+    BadRequest, Conflict, Forbidden, InvisibleNick, JoinWithoutMucX, MucError, NickConflict,
+    NickInvalid, NoSuchOccupant, NoSuchRoom, NotAcceptable, NotAllowed, NotOccupant,
+    PasswordRequired, PrivateMessagesRestricted, RegistrationRequired, RoomCreationRestricted,
+    RoomFull, RoomLocked, RoomNameInvalid,
+)
+from mucsvc.rooms.history import History, HistoryEntry
+from mucsvc.rooms.messaging import is_subject_change
+from mucsvc.rooms.names import prep_nick, prep_room_node
+from mucsvc.rooms.occupant import Occupant, make_occupant_id
+from mucsvc.rooms.outcomes import (
+    SERVICE, Actor, AffiliationChanged, ConfigChanged, Destroyed, GroupchatMessage, Invited,
+    Joined, Left, NickChanged, OccupantChange, PresenceUpdated, PrivateRoute, RoleChanged,
+    Subject, SubjectChanged,
+)
+from mucsvc.rooms.roles import PRESENT_ROLES, Affiliation, Role, default_role
+from mucsvc.rooms.room import Room
+from mucsvc.rooms.roominfo import RoomInfo
+from mucsvc.rooms.service import MucService
+
+__all__ = [
+    "ALLOW_PM_VALUES", "WHOIS_VALUES", "RoomConfig", "ServiceLimits",
+    "BadRequest", "Conflict", "Forbidden", "InvisibleNick", "JoinWithoutMucX", "MucError",
+    "NickConflict", "NickInvalid", "NoSuchOccupant", "NoSuchRoom", "NotAcceptable", "NotAllowed",
+    "NotOccupant", "PasswordRequired", "PrivateMessagesRestricted", "RegistrationRequired",
+    "RoomCreationRestricted", "RoomFull", "RoomLocked", "RoomNameInvalid",
+    "History", "HistoryEntry", "is_subject_change", "prep_nick", "prep_room_node",
+    "Occupant", "make_occupant_id",
+    "SERVICE", "Actor", "AffiliationChanged", "ConfigChanged", "Destroyed", "GroupchatMessage",
+    "Invited", "Joined", "Left", "NickChanged", "OccupantChange", "PresenceUpdated",
+    "PrivateRoute", "RoleChanged", "Subject", "SubjectChanged",
+    "PRESENT_ROLES", "Affiliation", "Role", "default_role",
+    "Room", "RoomInfo", "MucService",
+]

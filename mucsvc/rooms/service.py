@@ -1,0 +1,152 @@
+"""The service: every room by bare JID, who may create rooms, and the
+expiry of rooms their creator never configured.
+
+The protocol layer asks the service for the room a stanza is addressed to
+and calls the room's operations; it comes back here to create a room
+(`enter`), to forget one that emptied (`forget`, when an outcome says
+``destroy_room``) or was destroyed (`destroy`), and periodically to
+`expire_locked`.
+"""
+
+import os
+
+from mucsvc.rooms import jids
+from mucsvc.rooms.config import ServiceLimits
+from mucsvc.rooms.errors import JoinWithoutMucX, NoSuchRoom, RoomCreationRestricted, RoomNameInvalid
+from mucsvc.rooms.names import prep_room_node
+from mucsvc.rooms.room import Room
+
+
+class MucService:
+    """The registry of rooms on the MUC domain ``domain``.
+
+    ``admins``: bare JIDs of service administrators, who may create rooms
+    whatever the policy and act as owners in every room.  The set object is
+    shared with the rooms, so pass a mutable set to change it at run time.
+    ``secret``: key for XEP-0421 occupant ids (random if not given; give a
+    stored one so that ids survive restarts).
+    """
+
+    __slots__ = ("domain", "limits", "admins", "_secret", "_rooms", "_locked")
+
+    def __init__(self, domain: str, limits: ServiceLimits | None = None, *,
+                 admins=None, secret: bytes | None = None):
+        self.domain = domain
+        self.limits = limits if limits is not None else ServiceLimits()
+        self.admins = admins if admins is not None else set()
+        self._secret = secret if secret is not None else os.urandom(32)
+        self._rooms: dict = {}
+        self._locked: dict = {}
+
+    def __len__(self):
+        return len(self._rooms)
+
+    def __contains__(self, room_jid: str) -> bool:
+        return room_jid in self._rooms
+
+    def rooms(self):
+        """Every room (a live view)."""
+        return self._rooms.values()
+
+    def discoverable_rooms(self) -> list:
+        """Rooms listed in the service's disco#items: public and unlocked."""
+        return [room for room in self._rooms.values() if room.discoverable]
+
+    def room(self, room_jid: str) -> Room | None:
+        return self._rooms.get(room_jid)
+
+    def get(self, room_jid: str) -> Room:
+        """The room, or `NoSuchRoom`."""
+        room = self._rooms.get(room_jid)
+        if room is None:
+            raise NoSuchRoom("No such room")
+        return room
+
+    def may_create(self, user_jid: str) -> bool:
+        """The creation policy: anyone, only service admins, or users of the
+        listed domains (admins always may)."""
+        if jids.bare(user_jid) in self.admins:
+            return True
+        policy = self.limits.room_creation
+        if policy == "anyone":
+            return True
+        if policy == "admins":
+            return False
+        return jids.domain(user_jid) in policy
+
+    def new_room(self, room_jid: str, config=None, **kwargs) -> Room:
+        """A room object wired to this service (not yet registered): for
+        restoring persistent rooms, then `add`."""
+        return Room(room_jid, config if config is not None else self.limits.default_config,
+                    service_admins=self.admins, secret=self._secret,
+                    history_cap=self.limits.max_history_messages,
+                    lock_on_create=self.limits.lock_new_rooms, **kwargs)
+
+    def add(self, room: Room) -> None:
+        self._rooms[room.jid] = room
+        if room.locked:
+            self._locked[room.jid] = room
+
+    def enter(self, room_jid: str, full_jid: str, nick: str, now: float, *,
+              payload=None, muc_x: bool = True, password: str | None = None):
+        """An available presence to ``room_jid/nick``: ``(room, outcome)``.
+
+        Creates the room when it does not exist (subject to the creation
+        policy: `RoomCreationRestricted`; a room name failing nodeprep:
+        `RoomNameInvalid`) and otherwise hands over to
+        `Room.presence_available`.  A room whose creation was refused is not
+        kept.
+        """
+        room = self._rooms.get(room_jid)
+        if room is not None:
+            return room, room.presence_available(full_jid, nick, now, payload=payload,
+                                                 muc_x=muc_x, password=password)
+        if not muc_x:
+            raise JoinWithoutMucX("You must join the room before sending presence updates")
+        node, at, host = room_jid.partition("@")
+        if not at or "/" in host:
+            raise RoomNameInvalid("A room JID needs a name")
+        if prep_room_node(node) != node:
+            raise RoomNameInvalid("Room name is not in canonical form")
+        if not self.may_create(full_jid):
+            raise RoomCreationRestricted("Room creation is restricted")
+        room = self.new_room(room_jid)
+        outcome = room.presence_available(full_jid, nick, now, payload=payload,
+                                          muc_x=muc_x, password=password)
+        self.add(room)
+        return room, outcome
+
+    def forget(self, room_jid: str) -> Room | None:
+        """Drop a room from the registry (it emptied, or was destroyed)."""
+        self._locked.pop(room_jid, None)
+        return self._rooms.pop(room_jid, None)
+
+    def destroy(self, room_jid: str, actor_jid: str | None, *, reason: str | None = None,
+                alternate_venue: str | None = None, password: str | None = None):
+        """Destroy a room (owners only, see `Room.destroy`) and forget it."""
+        room = self.get(room_jid)
+        outcome = room.destroy(actor_jid, reason=reason, alternate_venue=alternate_venue,
+                               password=password)
+        self.forget(room_jid)
+        return outcome
+
+    def expire_locked(self, now: float) -> list:
+        """Destroy rooms still locked ``locked_room_timeout`` seconds after
+        creation; returns their `Destroyed` outcomes (whose occupants, the
+        creator's sessions, must be told).
+
+        XEP-0045 §10.1.3 lets a service destroy a room its owner never
+        configured; Prosody instead silently unlocks it after the timeout.
+        We destroy, so that an abandoned creation does not leave an open
+        room with default settings behind.  Only rooms created locked are
+        looked at, so this costs nothing when no room is pending.
+        """
+        timeout = self.limits.locked_room_timeout
+        expired = []
+        for room_jid, room in list(self._locked.items()):
+            if not room.locked or self._rooms.get(room_jid) is not room:
+                del self._locked[room_jid]
+            elif now - room.locked_at >= timeout:
+                expired.append(room.destroy(None, reason="The room was not configured in time"))
+                self.forget(room_jid)
+        return expired
