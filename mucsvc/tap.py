@@ -17,6 +17,7 @@ from twisted.web import server
 import mucsvc
 from mucsvc.component import MUCComponent
 from mucsvc.config import Config, ConfigError, load_config
+from mucsvc.muc import MUCService
 from mucsvc.protocol.router import StanzaRouter
 from mucsvc.protocol.service_iq import ServiceHandler
 from mucsvc.web.app import WebApp
@@ -83,8 +84,13 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     component.setName("component")
     component.setServiceParent(root)
 
-    service_handler = ServiceHandler(component.send, name="mucsvc", version=mucsvc.__version__)
-    router = StanzaRouter(config.jid, service_handler)
+    muc = MUCService(config.jid, component.send, reactor, admins=config.admins)
+    muc.setName("muc")
+    muc.setServiceParent(root)
+
+    service_handler = ServiceHandler(component.send, name="mucsvc", version=mucsvc.__version__,
+                                     public_rooms=muc.public_rooms)
+    router = StanzaRouter(config.jid, service_handler, muc.handler)
     router.setHandlerParent(component)
 
     web = strports.service(config.http_endpoint, server.Site(WebApp(component.link).resource()))

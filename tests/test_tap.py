@@ -84,4 +84,4 @@ def test_muc_tac_builds_the_same_tree(tmp_path, monkeypatch):
     from twisted.application.service import IServiceCollection
 
     top = list(IServiceCollection(namespace["application"]))[0]
-    assert {s.name for s in top} == {"component", "web"}
+    assert {s.name for s in top} == {"component", "muc", "web"}

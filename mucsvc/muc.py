@@ -1,0 +1,53 @@
+"""The ``muc`` service: the rooms of the service and their upkeep.
+
+It owns the domain registry (``rooms``, a ``MucService``) and the protocol
+handler that serves it (``handler``), and runs the periodic work: rooms
+locked since creation and never configured are destroyed after the
+configured timeout (XEP-0045 §10.1.3).
+"""
+
+from __future__ import annotations
+
+import os
+
+from twisted.application import service
+from twisted.internet import task
+from twisted.logger import Logger
+
+from mucsvc.protocol.rooms_handler import RoomsHandler
+from mucsvc.rooms import MucService, ServiceLimits
+
+EXPIRY_INTERVAL = 10.0
+
+
+class MUCService(service.Service):
+    """Named ``muc`` in the service tree."""
+
+    log = Logger()
+
+    def __init__(self, domain: str, send, clock, *, admins=(), limits: ServiceLimits | None = None,
+                 secret: bytes | None = None):
+        self.clock = clock
+        secret = secret if secret is not None else os.urandom(32)
+        self.rooms = MucService(domain, limits, admins=set(admins), secret=secret)
+        self.handler = RoomsHandler(self.rooms, clock, send, secret)
+        self._expiry = task.LoopingCall(self.expire_locked_rooms)
+        self._expiry.clock = clock
+
+    def public_rooms(self):
+        """``(room JID, name)`` of the rooms listed in service discovery."""
+        return [(room.jid, room.config.name) for room in self.rooms.discoverable_rooms()]
+
+    def expire_locked_rooms(self) -> None:
+        for outcome in self.rooms.expire_locked(self.clock.seconds()):
+            self.log.info("destroyed {room}: locked and never configured", room=outcome.room_jid)
+            self.handler.announce_destroyed(outcome)
+
+    def startService(self):
+        super().startService()
+        self._expiry.start(EXPIRY_INTERVAL, now=False)
+
+    def stopService(self):
+        if self._expiry.running:
+            self._expiry.stop()
+        return super().stopService()

@@ -1,0 +1,46 @@
+"""What every room handler shares: the domain service, the clock, the senders."""
+
+from __future__ import annotations
+
+import datetime
+
+from mucsvc.protocol.fanout import Fanout
+from mucsvc.protocol.occupant_presence import PresencePublisher
+
+
+class MucContext:
+    """The domain ``service`` (a ``MucService``), ``clock`` (an
+    ``IReactorTime``) and ``send`` (raw XML text to the component link)."""
+
+    __slots__ = ("service", "clock", "send", "fanout", "publisher", "domain")
+
+    def __init__(self, service, clock, send):
+        self.service = service
+        self.clock = clock
+        self.send = send
+        self.domain = service.domain
+        self.fanout = Fanout(send)
+        self.publisher = PresencePublisher(self.fanout)
+
+    def now(self) -> float:
+        return self.clock.seconds()
+
+
+def xmpp_datetime(stamp: float) -> str:
+    """XEP-0082 date-time in UTC, as Prosody writes it (no fraction)."""
+    return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_xmpp_datetime(text: str) -> float | None:
+    """XEP-0082 date-time to seconds since the epoch; None when malformed."""
+    text = text.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.timestamp()

@@ -1,0 +1,25 @@
+"""XML namespaces the MUC speaks, in one place."""
+
+MUC = "http://jabber.org/protocol/muc"
+MUC_USER = "http://jabber.org/protocol/muc#user"
+MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
+MUC_OWNER = "http://jabber.org/protocol/muc#owner"
+MUC_STABLE_ID = "http://jabber.org/protocol/muc#stable_id"
+MUC_SELF_PING = "http://jabber.org/protocol/muc#self-ping-optimization"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
+DATA_FORMS = "jabber:x:data"
+DELAY = "urn:xmpp:delay"
+LEGACY_DELAY = "jabber:x:delay"
+OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+PING = "urn:xmpp:ping"
+STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+HINTS = "urn:xmpp:hints"
+HATS = "urn:xmpp:hats:0"
+LEGACY_HATS = "xmpp:prosody.im/protocol/hats:1"
+XML = "http://www.w3.org/XML/1998/namespace"
+
+#: Elements in these namespaces belong to the service: a client's copy is
+#: dropped from what it sends, so nobody can spoof status codes, real JIDs,
+#: occupant ids or hats.
+SERVICE_OWNED = frozenset({MUC, MUC_USER, OCCUPANT_ID, HATS, LEGACY_HATS})

@@ -1,0 +1,34 @@
+"""Error and result replies written as text, with the MUC's conventions.
+
+Like Prosody, a room's errors name the room in ``<error by='…'>``, carry the
+domain's explanation in ``<text/>``, and do not echo the request's payload.
+"""
+
+from __future__ import annotations
+
+from mucsvc.protocol import namespaces
+from mucsvc.protocol.xmltext import attrs, element, text_element
+
+
+def error_reply(stanza, condition: str, error_type: str = "cancel", text: str | None = None,
+                by: str | None = None) -> str:
+    """The error response to ``stanza`` (addresses swapped, id kept)."""
+    content = element(condition, (("xmlns", namespaces.STANZAS),))
+    if text:
+        content += text_element("text", text, (("xmlns", namespaces.STANZAS),))
+    error = element("error", (("type", error_type), ("by", by)), content)
+    head = attrs((("to", stanza.getAttribute("from")), ("from", stanza.getAttribute("to")),
+                  ("id", stanza.getAttribute("id")), ("type", "error")))
+    return f"<{stanza.name}{head}>{error}</{stanza.name}>"
+
+
+def domain_error_reply(stanza, error, by: str | None = None) -> str:
+    """The reply for a domain ``MucError`` (its condition, type and text)."""
+    return error_reply(stanza, error.condition, error.error_type, error.text, by)
+
+
+def iq_result(iq, content: str = "", frm: str | None = None) -> str:
+    """An IQ result to ``iq`` carrying ``content`` (XML text)."""
+    head = attrs((("to", iq.getAttribute("from")), ("from", frm or iq.getAttribute("to")),
+                  ("id", iq.getAttribute("id")), ("type", "result")))
+    return f"<iq{head}>{content}</iq>" if content else f"<iq{head}/>"

@@ -1,0 +1,129 @@
+"""Messages to a room (groupchat, subject changes) and to an occupant (private)."""
+
+from __future__ import annotations
+
+import uuid
+
+from mucsvc.protocol import namespaces
+from mucsvc.protocol.context import xmpp_datetime
+from mucsvc.protocol.fanout import Outgoing
+from mucsvc.protocol.occupant_presence import occupant_id_element
+from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
+from mucsvc.protocol.xmltext import element, text_element
+from mucsvc.rooms import is_subject_change
+from mucsvc.rooms.errors import BadRequest, NotOccupant
+
+# Error conditions that mean the occupant's client is unreachable (Prosody).
+KICKABLE_CONDITIONS = frozenset({
+    "gone", "internal-server-error", "item-not-found", "jid-malformed",
+    "recipient-unavailable", "redirect", "remote-server-not-found",
+    "remote-server-timeout", "service-unavailable",
+})
+
+
+def is_kickable_error(stanza) -> bool:
+    error = child(stanza, stanza.uri, "error")
+    if error is None:
+        return True  # a malformed error counts, as in Prosody
+    for condition in error.elements(namespaces.STANZAS):
+        if condition.name != "text":
+            return condition.name in KICKABLE_CONDITIONS
+    return True
+
+
+def is_historic(stanza) -> bool:
+    """Whether a groupchat message belongs in the history (Prosody's rules:
+    store hints first, then a body, an encrypted payload or a chat marker)."""
+    if child(stanza, namespaces.HINTS, "no-store") is not None or \
+            child(stanza, namespaces.HINTS, "no-permanent-store") is not None:
+        return False
+    if child(stanza, namespaces.HINTS, "store") is not None:
+        return True
+    if child(stanza, stanza.uri, "body") is not None:
+        return True
+    if child(stanza, "urn:xmpp:eme:0", "encryption") is not None:
+        return True
+    return any(c.uri == "urn:xmpp:chat-markers:0" for c in stanza.elements())
+
+
+class MessageHandler:
+    def __init__(self, context, presence_handler):
+        self.context = context
+        self.presence = presence_handler
+
+    # ---- to the room -----------------------------------------------------------
+
+    def to_room(self, stanza, sender: str, room) -> None:
+        kind = stanza.getAttribute("type")
+        if kind == "groupchat":
+            self.groupchat(stanza, sender, room)
+        elif kind == "error":
+            if is_kickable_error(stanza):
+                self.presence.kickable(stanza, sender, room)
+        elif kind in (None, "normal"):
+            self.normal(stanza, sender, room)
+        else:
+            raise BadRequest(None)
+
+    def normal(self, stanza, sender, room) -> None:
+        """Mediated invitations and voice requests arrive as normal messages."""
+        raise BadRequest(None)
+
+    def groupchat(self, stanza, sender, room) -> None:
+        has_subject = child(stanza, stanza.uri, "subject") is not None
+        if is_subject_change(has_subject=has_subject,
+                             has_body=child(stanza, stanza.uri, "body") is not None,
+                             has_thread=child(stanza, stanza.uri, "thread") is not None):
+            self.subject(stanza, sender, room)
+            return
+        context = self.context
+        now = context.now()
+        occupant = room.occupant_by_jid(sender)
+        if occupant is None:
+            raise NotOccupant("You are not currently connected to this chat")
+        attributes = kept_attributes(stanza)
+        if stanza.getAttribute("id") is None:
+            attributes.append(("id", uuid.uuid4().hex[:16]))
+        attributes.insert(0, ("from", f"{room.jid}/{occupant.nick}"))
+        content = message_content(stanza, room.jid) + occupant_id_element(occupant)
+        historic = is_historic(stanza) and room.history.limit > 0
+        replay = None
+        chars = 0
+        if historic:
+            delay = element("delay", (("xmlns", namespaces.DELAY), ("from", room.jid),
+                                      ("stamp", xmpp_datetime(now))))
+            replay = Outgoing("message", attributes, content + delay)
+            chars = len(replay.to(""))
+        outcome = room.groupchat(sender, now, payload=replay, chars=chars, historic=historic)
+        context.fanout.to_occupants(Outgoing("message", attributes, content), room.occupants)
+        return outcome
+
+    def subject(self, stanza, sender, room) -> None:
+        text = str(child(stanza, stanza.uri, "subject"))
+        changed = room.change_subject(sender, text, self.context.now())
+        message = Outgoing("message", (("from", f"{room.jid}/{changed.sender.nick}"),
+                                       ("type", "groupchat")),
+                           text_element("subject", changed.subject.text))
+        self.context.fanout.to_occupants(message, room.occupants)
+
+    # ---- to an occupant ----------------------------------------------------------
+
+    def to_occupant(self, stanza, sender: str, room, nick: str) -> None:
+        kind = stanza.getAttribute("type")
+        sender_occupant = room.occupant_by_jid(sender)
+        if sender_occupant is None:
+            if kind != "error":
+                raise NotOccupant("You are not currently connected to this chat")
+            return
+        if kind == "groupchat":
+            raise BadRequest(None)
+        if kind == "error":
+            if is_kickable_error(stanza):
+                self.presence.kickable(stanza, sender, room)
+            return
+        route = room.private_message(sender, nick)
+        attributes = [("from", f"{room.jid}/{route.sender.nick}")] + kept_attributes(stanza)
+        content = (private_content(stanza) + element("x", (("xmlns", namespaces.MUC_USER),))
+                   + occupant_id_element(route.sender))
+        self.context.fanout.to_jids(Outgoing("message", attributes, content),
+                                    route.target.sessions)

@@ -1,0 +1,212 @@
+"""Stanzas to ``room@service`` and ``room@service/nick``: the MUC itself.
+
+The router hands every such stanza to :meth:`RoomsHandler.handle`, which
+finds the room, calls the presence, message or IQ handler, and turns a
+refusal by the domain (a ``MucError``) into the stanza error it names.
+"""
+
+from __future__ import annotations
+
+from twisted.logger import Logger
+from twisted.words.protocols.jabber import jid as jabber_jid
+
+from mucsvc.protocol import namespaces
+from mucsvc.protocol.context import MucContext
+from mucsvc.protocol.occupant_presence import OccupantPresence
+from mucsvc.protocol.replies import error_reply, iq_result
+from mucsvc.protocol.room_iq import IqHandler
+from mucsvc.protocol.room_messages import MessageHandler
+from mucsvc.protocol.room_presence import PresenceHandler
+from mucsvc.protocol.stanzas import wants_reply
+from mucsvc.protocol.refusal import Refusal
+from mucsvc.protocol.fanout import Outgoing
+from mucsvc.protocol.occupant_presence import status_codes
+from mucsvc.protocol.xmltext import element, text_element
+from mucsvc.rooms.errors import MucError, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
+    RoomNameInvalid
+
+#: Errors about the room's existence come from the service, as in Prosody.
+_SERVICE_ERRORS = (NoSuchRoom, RoomLocked, RoomNameInvalid, RoomCreationRestricted)
+
+
+class RoomsHandler:
+    """Dispatches room stanzas; see the module docstring."""
+
+    log = Logger()
+
+    def __init__(self, service, clock, send, secret: bytes):
+        self.context = MucContext(service, clock, send)
+        self.presence = PresenceHandler(self.context)
+        self.messages = MessageHandler(self.context, self.presence)
+        self.iqs = IqHandler(self.context, secret)
+        self.iqs.room_handlers.update({
+            ("get", namespaces.DISCO_INFO, "query"): self.disco_info,
+            ("get", namespaces.DISCO_ITEMS, "query"): self.disco_items,
+            ("set", namespaces.MUC_OWNER, "query"): self.owner_set,
+            ("get", namespaces.MUC_OWNER, "query"): self.owner_get,
+        })
+        #: Extra features rooms advertise (added by optional parts of the service).
+        self.room_features: list = []
+        #: Callables (room) -> Form element text for room disco#info, set by the tap.
+        self.roominfo = None
+        #: Callables for the muc#owner config form, set by the tap.
+        self.config_form = None
+
+    @property
+    def service(self):
+        return self.context.service
+
+    def handle(self, stanza, recipient) -> None:
+        sender = _sender(stanza)
+        if sender is None:
+            return
+        room_jid = recipient.userhost()
+        nick = recipient.resource
+        try:
+            self._dispatch(stanza, sender, room_jid, nick)
+        except (MucError, Refusal) as e:
+            self._refuse(stanza, e, room_jid)
+
+    def _refuse(self, stanza, error, room_jid) -> None:
+        if not wants_reply(stanza):
+            return
+        by = self.context.domain if isinstance(error, _SERVICE_ERRORS) else room_jid
+        self.context.send(error_reply(stanza, error.condition, error.error_type,
+                                      getattr(error, "text", None), by=by))
+
+    def _dispatch(self, stanza, sender, room_jid, nick) -> None:
+        name = stanza.name
+        if name == "presence":
+            self.presence.handle(stanza, sender, room_jid, nick)
+            return
+        room = self.service.room(room_jid)
+        if room is None:
+            if stanza.getAttribute("type") != "error":
+                raise NoSuchRoom(None)
+            return
+        if name == "message":
+            if nick is None:
+                self.messages.to_room(stanza, sender, room)
+            else:
+                self.messages.to_occupant(stanza, sender, room, nick)
+        elif name == "iq":
+            if nick is None:
+                self.iqs.to_room(stanza, sender, room)
+            else:
+                self.iqs.to_occupant(stanza, sender, room, nick)
+
+    # ---- discovery -----------------------------------------------------------------
+
+    def disco_info(self, iq, sender, room, query) -> None:
+        node = query.getAttribute("node")
+        if node:
+            raise Refusal("item-not-found")
+        name = room.config.name or room.jid.split("@", 1)[0]
+        content = element("identity", (("category", "conference"), ("type", "text"),
+                                       ("name", name)))
+        features = [namespaces.MUC, namespaces.MUC_STABLE_ID, namespaces.MUC_SELF_PING,
+                    namespaces.DISCO_INFO, namespaces.DISCO_ITEMS, namespaces.OCCUPANT_ID]
+        features += [f for f in room.features() if f != namespaces.MUC]
+        features += self.room_features
+        content += "".join(element("feature", (("var", f),)) for f in features)
+        if self.roominfo is not None:
+            content += self.roominfo(room)
+        self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.DISCO_INFO),),
+                                                content)))
+
+    def disco_items(self, iq, sender, room, query) -> None:
+        # Prosody lists no occupants: their nicks are not everyone's business.
+        self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.DISCO_ITEMS),))))
+
+    # ---- owner ---------------------------------------------------------------------
+
+    def owner_get(self, iq, sender, room, query) -> None:
+        if self.config_form is None:
+            raise Refusal("feature-not-implemented")
+        self.context.send(iq_result(iq, self.config_form.render(room, sender)))
+
+    def owner_set(self, iq, sender, room, query) -> None:
+        first = None
+        for first in query.elements():
+            break
+        if first is None:
+            raise Refusal("bad-request", "modify")
+        if first.name == "destroy" and first.uri == namespaces.MUC_OWNER:
+            self.destroy(iq, sender, room, first)
+        elif first.name == "x" and first.uri == namespaces.DATA_FORMS:
+            self.configure(iq, sender, room, first)
+        else:
+            raise Refusal("service-unavailable")
+
+    def configure(self, iq, sender, room, form) -> None:
+        form_type = form.getAttribute("type")
+        if form_type == "cancel":
+            self.context.send(iq_result(iq))
+            return
+        if form_type != "submit":
+            raise Refusal("bad-request", "cancel", "Not a submitted form")
+        now = self.context.now()
+        if not any(True for _ in form.elements()):
+            outcome = room.accept_instant(sender, now)
+        else:
+            if self.config_form is None:
+                raise Refusal("feature-not-implemented")
+            changes = self.config_form.parse(form, room)
+            outcome = room.configure(sender, now, **changes)
+        self.context.send(iq_result(iq))
+        self.announce_config(room, outcome)
+
+    def announce_config(self, room, outcome) -> None:
+        context = self.context
+        for occupant in outcome.removed:
+            gone = OccupantPresence(room, occupant, payload="", unavailable=True,
+                                    lead=element("status", (("code", "322"),)))
+            context.publisher.to_room(gone, force=True)
+            context.publisher.to_self(gone)
+        if outcome.status_codes:
+            message = Outgoing("message", (("from", room.jid), ("type", "groupchat")),
+                               element("x", (("xmlns", namespaces.MUC_USER),),
+                                       status_codes(outcome.status_codes)))
+            context.fanout.to_occupants(message, room.occupants)
+        if outcome.destroy_room:
+            self.service.forget(room.jid)
+
+    def destroy(self, iq, sender, room, destroy) -> None:
+        reason = _text_of(destroy, "reason")
+        password = _text_of(destroy, "password")
+        outcome = self.service.destroy(room.jid, sender, reason=reason,
+                                       alternate_venue=destroy.getAttribute("jid"),
+                                       password=password)
+        self.announce_destroyed(outcome)
+        self.context.send(iq_result(iq))
+
+    def announce_destroyed(self, outcome) -> None:
+        inner = ""
+        if outcome.reason is not None:
+            inner += text_element("reason", outcome.reason)
+        if outcome.password is not None:
+            inner += text_element("password", outcome.password)
+        lead = element("destroy", (("jid", outcome.alternate_venue),), inner)
+        room = outcome.room
+        publisher = self.context.publisher
+        for occupant in outcome.occupants:
+            gone = OccupantPresence(room, occupant, payload="", unavailable=True, lead=lead)
+            # Everyone has left: each occupant only hears of itself.
+            publisher.to_self(gone)
+
+
+def _sender(stanza) -> str | None:
+    frm = stanza.getAttribute("from")
+    if not frm:
+        return None
+    try:
+        return jabber_jid.internJID(frm).full()
+    except (jabber_jid.InvalidFormat, UnicodeError):
+        return None
+
+
+def _text_of(element_, name):
+    for c in element_.elements():
+        if c.name == name:
+            return str(c)
+    return None

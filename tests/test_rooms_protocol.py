@@ -1,0 +1,339 @@
+"""The MUC protocol layer driven through the router, stanza in, stanzas out."""
+
+import mucsvc  # noqa: F401
+from twisted.internet.task import Clock
+from twisted.trial import unittest
+from wokkel.generic import parseXml
+
+from mucsvc.muc import MUCService
+from tests.helpers import SERVICE, Wire
+
+ROOM = f"garden@{SERVICE}"
+ROMEO = "romeo@example.org/balcony"
+JULIET = "juliet@example.org/tomb"
+NURSE = "nurse@example.org/kitchen"
+MUC_USER = "http://jabber.org/protocol/muc#user"
+STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+
+class Harness:
+    def __init__(self):
+        self.clock = Clock()
+        self.clock.advance(1_700_000_000)
+        self.sent = []
+        self.muc = MUCService(SERVICE, self.sent.append, self.clock)
+        self.wire = Wire(rooms=self.muc.handler)
+
+    def receive(self, xml):
+        self.wire.receive(xml)
+        out = [parseXml(s.encode("utf-8")) if isinstance(s, str) else s for s in self.sent]
+        out += self.wire.take()
+        del self.sent[:]
+        return out
+
+    def join(self, who, nick, room=ROOM, extra=""):
+        return self.receive(f"<presence xmlns='jabber:client' from='{who}' to='{room}/{nick}'>"
+                            f"<x xmlns='http://jabber.org/protocol/muc'>{extra}</x></presence>")
+
+    def create(self, who=ROMEO, nick="romeo", room=ROOM):
+        self.join(who, nick, room)
+        return self.receive(f"<iq xmlns='jabber:client' type='set' id='inst' from='{who}' to='{room}'>"
+                            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                            "<x xmlns='jabber:x:data' type='submit'/></query></iq>")
+
+    def say(self, who, body, id="m1", room=ROOM, extra=""):
+        return self.receive(f"<message xmlns='jabber:client' type='groupchat' id='{id}' from='{who}' "
+                            f"to='{room}'><body>{body}</body>{extra}</message>")
+
+
+def first(stanza, name):
+    return next(e for e in stanza.elements() if e.name == name)
+
+
+def to(stanzas, jid):
+    return [s for s in stanzas if s.getAttribute("to") == jid]
+
+
+def muc_x(stanza):
+    return next(stanza.elements(MUC_USER, "x"))
+
+
+def codes(stanza):
+    return [s["code"] for s in muc_x(stanza).elements(MUC_USER, "status")]
+
+
+def items(stanza):
+    return [dict(i.attributes) for i in muc_x(stanza).elements(MUC_USER, "item")]
+
+
+def condition(stanza):
+    error = first(stanza, "error")
+    return next(c.name for c in error.elements(STANZAS) if c.name != "text"), error
+
+
+class CreationTests(unittest.TestCase):
+    def test_creator_gets_201_and_110_then_empty_subject(self):
+        h = Harness()
+        out = h.join(ROMEO, "romeo")
+        presence, subject = out
+        self.assertEqual(presence["from"], ROOM + "/romeo")
+        self.assertEqual(codes(presence), ["201", "110"])
+        self.assertEqual(items(presence), [{"affiliation": "owner", "role": "moderator", "jid": ROMEO}])
+        self.assertEqual((subject.name, subject["type"], subject["from"]), ("message", "groupchat", ROOM))
+        self.assertEqual(str(first(subject, "subject")), "")
+
+    def test_locked_room_refuses_others_until_instant_room_accepted(self):
+        h = Harness()
+        h.join(ROMEO, "romeo")
+        [error] = h.join(JULIET, "juliet")
+        name, element = condition(error)
+        self.assertEqual((error["type"], name, element["by"]), ("error", "item-not-found", SERVICE))
+        [result] = h.receive(f"<iq xmlns='jabber:client' type='set' id='inst' from='{ROMEO}' to='{ROOM}'>"
+                             "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                             "<x xmlns='jabber:x:data' type='submit'/></query></iq>")
+        self.assertEqual((result["type"], result["id"]), ("result", "inst"))
+        self.assertEqual(len(to(h.join(JULIET, "juliet"), JULIET)), 3)
+
+    def test_locked_room_is_destroyed_after_timeout(self):
+        h = Harness()
+        h.muc.startService()
+        self.addCleanup(h.muc.stopService)
+        h.join(ROMEO, "romeo")
+        h.clock.advance(h.muc.rooms.limits.locked_room_timeout - 20)
+        self.assertIn(ROOM, h.muc.rooms)
+        h.clock.advance(40)
+        self.assertNotIn(ROOM, h.muc.rooms)
+        [gone] = [parseXml(s.encode()) for s in h.sent]
+        self.assertEqual((gone["to"], gone["type"]), (ROMEO, "unavailable"))
+        self.assertEqual([c.name for c in muc_x(gone).elements()], ["destroy", "item", "status"])
+
+    def test_room_names_are_normalised(self):
+        h = Harness()
+        h.join(ROMEO, "romeo", room=f"Big@{SERVICE}")
+        self.assertIn(f"big@{SERVICE}", h.muc.rooms)
+
+
+class JoinTests(unittest.TestCase):
+    def setUp(self):
+        self.h = Harness()
+        self.h.create()
+
+    def test_joiner_gets_occupants_self_history_subject_in_order(self):
+        h = self.h
+        h.say(ROMEO, "Where art thou?")
+        out = h.join(JULIET, "juliet", extra="")
+        mine = to(out, JULIET)
+        self.assertEqual([s.name for s in mine], ["presence", "presence", "message", "message"])
+        romeo, me, history, subject = mine
+        self.assertEqual(romeo["from"], ROOM + "/romeo")
+        self.assertEqual(items(romeo), [{"affiliation": "owner", "role": "moderator"}])
+        self.assertEqual(codes(me), ["110"])
+        self.assertEqual(items(me), [{"affiliation": "none", "role": "participant", "jid": JULIET}])
+        self.assertEqual(str(history.body), "Where art thou?")
+        delay = next(history.elements("urn:xmpp:delay", "delay"))
+        self.assertEqual(delay["from"], ROOM)
+        self.assertEqual(delay["stamp"], "2023-11-14T22:13:20Z")
+        self.assertIsNotNone(first(subject, "subject"))
+        [told] = to(out, ROMEO)
+        self.assertEqual(items(told), [{"affiliation": "none", "role": "participant", "jid": JULIET}])
+        self.assertEqual(codes(told), [])
+
+    def test_history_maxstanzas(self):
+        h = self.h
+        for n in range(5):
+            h.say(ROMEO, f"line {n}", id=f"m{n}")
+        out = h.join(JULIET, "juliet", extra="<history maxstanzas='2'/>")
+        bodies = [str(s.body) for s in to(out, JULIET) if s.name == "message" and s.body]
+        self.assertEqual(bodies, ["line 3", "line 4"])
+
+    def test_nick_in_use_is_conflict(self):
+        [error] = self.h.join(JULIET, "romeo")
+        self.assertEqual(condition(error)[0], "conflict")
+        self.assertEqual(condition(error)[1]["by"], ROOM)
+
+    def test_robot_face_nick_is_jid_malformed(self):
+        [error] = self.h.join(JULIET, "\U0001F916")
+        name, element = condition(error)
+        self.assertEqual(name, "jid-malformed")
+
+    def test_second_session_joins_same_occupant(self):
+        h = self.h
+        out = h.join("romeo@example.org/phone", "romeo")
+        self.assertEqual(len(h.muc.rooms.room(ROOM).occupant_by_nick("romeo").sessions), 2)
+        self.assertIn("110", codes(to(out, "romeo@example.org/phone")[-2]))
+
+    def test_spoofed_service_elements_are_stripped(self):
+        h = self.h
+        out = h.receive(f"<presence xmlns='jabber:client' from='{JULIET}' to='{ROOM}/juliet'>"
+                        "<x xmlns='http://jabber.org/protocol/muc'/>"
+                        "<x xmlns='http://jabber.org/protocol/muc#user'><status code='201'/></x>"
+                        "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='fake'/>"
+                        "<show>away</show></presence>")
+        [told] = to(out, ROMEO)
+        self.assertEqual(len(list(told.elements(MUC_USER, "x"))), 1)
+        self.assertEqual(codes(told), [])
+        ids = [e["id"] for e in told.elements("urn:xmpp:occupant-id:0", "occupant-id")]
+        self.assertEqual(len(ids), 1)
+        self.assertNotEqual(ids[0], "fake")
+        self.assertEqual(str(told.show), "away")
+
+    def test_semi_anonymous_room_hides_jids_from_participants(self):
+        h = self.h
+        h.join(JULIET, "juliet")
+        out = h.join(NURSE, "nurse")
+        to_juliet = to(out, JULIET)[0]
+        self.assertEqual(items(to_juliet), [{"affiliation": "none", "role": "participant"}])
+        to_romeo = to(out, ROMEO)[0]
+        self.assertEqual(items(to_romeo)[0]["jid"], NURSE)
+
+    def test_presence_update_is_broadcast(self):
+        h = self.h
+        h.join(JULIET, "juliet")
+        out = h.receive(f"<presence xmlns='jabber:client' from='{JULIET}' to='{ROOM}/juliet'>"
+                        "<show>dnd</show></presence>")
+        self.assertEqual(str(to(out, ROMEO)[0].show), "dnd")
+        self.assertEqual(codes(to(out, JULIET)[0]), ["110"])
+
+    def test_presence_without_x_from_outsider_is_item_not_found(self):
+        [error] = self.h.receive(f"<presence xmlns='jabber:client' from='{JULIET}' to='{ROOM}/juliet'/>")
+        self.assertEqual(condition(error)[0], "item-not-found")
+
+
+class ConversationTests(unittest.TestCase):
+    def setUp(self):
+        self.h = Harness()
+        self.h.create()
+        self.h.join(JULIET, "juliet")
+
+    def test_groupchat_reflected_to_everyone_with_sender_id(self):
+        out = self.h.say(JULIET, "Hello &amp; welcome", id="abc")
+        self.assertEqual(sorted(s["to"] for s in out), sorted([ROMEO, JULIET]))
+        for s in out:
+            self.assertEqual((s["from"], s["id"], s["type"]), (ROOM + "/juliet", "abc", "groupchat"))
+            self.assertEqual(str(s.body), "Hello & welcome")
+
+    def test_groupchat_from_outsider_is_not_acceptable(self):
+        [error] = self.h.say(NURSE, "let me in")
+        self.assertEqual(condition(error)[0], "not-acceptable")
+
+    def test_spoofed_room_delay_is_dropped(self):
+        out = self.h.say(JULIET, "old", extra=f"<delay xmlns='urn:xmpp:delay' from='{ROOM}' stamp='2000-01-01T00:00:00Z'/>")
+        self.assertEqual(list(out[0].elements("urn:xmpp:delay", "delay")), [])
+
+    def test_subject_change_broadcast_and_given_to_joiners(self):
+        h = self.h
+        out = h.receive(f"<message xmlns='jabber:client' type='groupchat' from='{ROMEO}' to='{ROOM}'>"
+                        "<subject>Fair Verona</subject></message>")
+        self.assertEqual(len(out), 2)
+        self.assertEqual(str(out[0].subject), "Fair Verona")
+        self.assertEqual(out[0]["from"], ROOM + "/romeo")
+        joined = to(h.join(NURSE, "nurse"), NURSE)
+        self.assertEqual(str(joined[-1].subject), "Fair Verona")
+        self.assertEqual(joined[-1]["from"], ROOM + "/romeo")
+
+    def test_participant_may_not_change_subject_by_default(self):
+        [error] = self.h.receive(f"<message xmlns='jabber:client' type='groupchat' from='{JULIET}' to='{ROOM}'>"
+                                 "<subject>mine</subject></message>")
+        self.assertEqual(condition(error)[0], "forbidden")
+
+    def test_message_with_subject_and_body_is_a_message(self):
+        out = self.h.receive(f"<message xmlns='jabber:client' type='groupchat' from='{JULIET}' to='{ROOM}'>"
+                             "<subject>x</subject><body>y</body></message>")
+        self.assertEqual(len(out), 2)
+        self.assertEqual(self.h.muc.rooms.room(ROOM).subject.text, "")
+
+    def test_private_message_from_nick(self):
+        [pm] = self.h.receive(f"<message xmlns='jabber:client' type='chat' id='p' from='{JULIET}' "
+                              f"to='{ROOM}/romeo'><body>psst</body></message>")
+        self.assertEqual((pm["to"], pm["from"], pm["id"], str(pm.body)),
+                         (ROMEO, ROOM + "/juliet", "p", "psst"))
+
+    def test_private_message_to_unknown_nick(self):
+        [error] = self.h.receive(f"<message xmlns='jabber:client' type='chat' from='{JULIET}' "
+                                 f"to='{ROOM}/tybalt'><body>?</body></message>")
+        self.assertEqual(condition(error)[0], "item-not-found")
+
+    def test_iq_relayed_and_answer_routed_back(self):
+        h = self.h
+        [relayed] = h.receive(f"<iq xmlns='jabber:client' type='get' id='v1' from='{JULIET}' "
+                              f"to='{ROOM}/romeo'><query xmlns='jabber:iq:version'/></iq>")
+        self.assertEqual((relayed["to"], relayed["from"]), (ROMEO, ROOM + "/juliet"))
+        self.assertNotEqual(relayed["id"], "v1")
+        self.assertNotIn("juliet@example.org", relayed.toXml())
+        [answer] = h.receive(f"<iq xmlns='jabber:client' type='result' id='{relayed['id']}' from='{ROMEO}' "
+                             f"to='{ROOM}/juliet'><query xmlns='jabber:iq:version'><name>x</name></query></iq>")
+        self.assertEqual((answer["to"], answer["from"], answer["id"]), (JULIET, ROOM + "/romeo", "v1"))
+
+    def test_forged_answer_is_dropped(self):
+        self.assertEqual(self.h.receive(f"<iq xmlns='jabber:client' type='result' id='bogus' "
+                                        f"from='{ROMEO}' to='{ROOM}/juliet'/>"), [])
+
+    def test_self_ping(self):
+        [pong] = self.h.receive(f"<iq xmlns='jabber:client' type='get' id='sp' from='{JULIET}' "
+                                f"to='{ROOM}/juliet'><ping xmlns='urn:xmpp:ping'/></iq>")
+        self.assertEqual((pong["type"], pong["from"]), ("result", ROOM + "/juliet"))
+        [error] = self.h.receive(f"<iq xmlns='jabber:client' type='get' id='sp' from='{NURSE}' "
+                                 f"to='{ROOM}/juliet'><ping xmlns='urn:xmpp:ping'/></iq>")
+        self.assertEqual(condition(error)[0], "not-acceptable")
+
+    def test_nick_change(self):
+        out = self.h.receive(f"<presence xmlns='jabber:client' from='{JULIET}' to='{ROOM}/jules'/>")
+        went, came = to(out, ROMEO)
+        self.assertEqual((went["type"], went["from"], codes(went)), ("unavailable", ROOM + "/juliet", ["303"]))
+        self.assertEqual(items(went)[0]["nick"], "jules")
+        self.assertEqual(came["from"], ROOM + "/jules")
+        mine = to(out, JULIET)
+        self.assertEqual(codes(mine[0]), ["303", "110"])
+        self.assertEqual(codes(mine[1]), ["110"])
+
+    def test_leave_and_last_out_destroys_temporary_room(self):
+        h = self.h
+        out = h.receive(f"<presence xmlns='jabber:client' type='unavailable' from='{JULIET}' to='{ROOM}/juliet'>"
+                        "<status>bye</status></presence>")
+        self.assertEqual(codes(to(out, JULIET)[0]), ["110"])
+        self.assertEqual(str(to(out, ROMEO)[0].status), "bye")
+        self.assertEqual(items(to(out, ROMEO)[0])[0]["role"], "none")
+        h.receive(f"<presence xmlns='jabber:client' type='unavailable' from='{ROMEO}' to='{ROOM}/romeo'/>")
+        self.assertNotIn(ROOM, h.muc.rooms)
+
+    def test_error_presence_removes_with_333(self):
+        out = self.h.receive(f"<presence xmlns='jabber:client' type='error' from='{JULIET}' to='{ROOM}'>"
+                             "<error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+                             "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Test error</text></error></presence>")
+        [told] = to(out, ROMEO)
+        self.assertEqual((told["type"], codes(told)), ("unavailable", ["333"]))
+        self.assertEqual(str(told.status), "Kicked: service unavailable")
+
+    def test_probe_from_occupant_and_outsider(self):
+        [presence] = self.h.receive(f"<presence xmlns='jabber:client' type='probe' from='{JULIET}' to='{ROOM}/romeo'/>")
+        self.assertEqual((presence["from"], presence.getAttribute("type")), (ROOM + "/romeo", None))
+        [error] = self.h.receive(f"<presence xmlns='jabber:client' type='probe' from='{NURSE}' to='{ROOM}/romeo'/>")
+        self.assertEqual(condition(error)[0], "not-acceptable")
+
+    def test_destroy_tells_each_occupant(self):
+        out = self.h.receive(f"<iq xmlns='jabber:client' type='set' id='d' from='{ROMEO}' to='{ROOM}'>"
+                             "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy jid='elsewhere@x'>"
+                             "<reason>gone</reason></destroy></query></iq>")
+        juliet = to(out, JULIET)[0]
+        destroy = next(muc_x(juliet).elements(MUC_USER, "destroy"))
+        self.assertEqual((destroy["jid"], str(destroy.reason)), ("elsewhere@x", "gone"))
+        self.assertEqual(codes(juliet), ["110"])
+        self.assertEqual(to(out, ROMEO)[-1]["type"], "result")
+        self.assertNotIn(ROOM, self.h.muc.rooms)
+
+    def test_non_owner_cannot_destroy(self):
+        [error] = self.h.receive(f"<iq xmlns='jabber:client' type='set' id='d' from='{JULIET}' to='{ROOM}'>"
+                                 "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>")
+        self.assertEqual(condition(error)[0], "forbidden")
+
+    def test_room_disco_info(self):
+        [info] = self.h.receive(f"<iq xmlns='jabber:client' type='get' id='i' from='{NURSE}' to='{ROOM}'>"
+                                "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        features = {f["var"] for f in info.query.elements() if f.name == "feature"}
+        self.assertTrue({"http://jabber.org/protocol/muc", "muc_temporary", "muc_semianonymous",
+                         "http://jabber.org/protocol/muc#self-ping-optimization"} <= features)
+
+    def test_stanza_to_missing_room(self):
+        [error] = self.h.receive(f"<message xmlns='jabber:client' type='groupchat' from='{JULIET}' "
+                                 f"to='nowhere@{SERVICE}'><body>x</body></message>")
+        self.assertEqual(condition(error)[0], "item-not-found")
