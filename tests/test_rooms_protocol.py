@@ -337,3 +337,58 @@ class ConversationTests(unittest.TestCase):
         [error] = self.h.receive(f"<message xmlns='jabber:client' type='groupchat' from='{JULIET}' "
                                  f"to='nowhere@{SERVICE}'><body>x</body></message>")
         self.assertEqual(condition(error)[0], "item-not-found")
+
+
+def config_submit(who, fields, room=ROOM):
+    body = "".join(f"<field var='{var}'><value>{value}</value></field>" for var, value in fields)
+    return (f"<iq xmlns='jabber:client' type='set' id='cfg' from='{who}' to='{room}'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+            f"{body}</x></query></iq>")
+
+
+class ConfigurationTests(unittest.TestCase):
+    def setUp(self):
+        self.h = Harness()
+        self.h.create()
+        self.h.join(JULIET, "juliet")
+
+    def test_owner_gets_the_form(self):
+        [reply] = self.h.receive(f"<iq xmlns='jabber:client' type='get' id='f' from='{ROMEO}' to='{ROOM}'>"
+                                 "<query xmlns='http://jabber.org/protocol/muc#owner'/></iq>")
+        form = next(reply.query.elements("jabber:x:data", "x"))
+        fields = {f.getAttribute("var") for f in form.elements() if f.name == "field"}
+        self.assertTrue({"FORM_TYPE", "muc#roomconfig_roomname", "muc#roomconfig_whois",
+                         "muc#roomconfig_moderatedroom"} <= fields)
+
+    def test_non_owner_may_not_configure(self):
+        [error] = self.h.receive(f"<iq xmlns='jabber:client' type='get' id='f' from='{JULIET}' to='{ROOM}'>"
+                                 "<query xmlns='http://jabber.org/protocol/muc#owner'/></iq>")
+        self.assertEqual(condition(error)[0], "forbidden")
+        [error] = self.h.receive(config_submit(JULIET, [("muc#roomconfig_moderatedroom", "1")]))
+        self.assertEqual(condition(error)[0], "forbidden")
+        self.assertFalse(self.h.muc.rooms.room(ROOM).config.moderated)
+
+    def test_change_is_announced_with_104(self):
+        out = self.h.receive(config_submit(ROMEO, [("muc#roomconfig_moderatedroom", "1")]))
+        self.assertEqual(to(out, ROMEO)[0]["type"], "result")
+        notices = [s for s in out if s.name == "message"]
+        self.assertEqual(sorted(s["to"] for s in notices), sorted([ROMEO, JULIET]))
+        self.assertEqual(codes(notices[0]), ["104"])
+        self.assertTrue(self.h.muc.rooms.room(ROOM).config.moderated)
+
+    def test_whois_change_is_172_only(self):
+        out = self.h.receive(config_submit(ROMEO, [("muc#roomconfig_whois", "anyone")]))
+        self.assertEqual(codes([s for s in out if s.name == "message"][0]), ["172"])
+
+    def test_invalid_value_changes_nothing(self):
+        [error] = self.h.receive(config_submit(ROMEO, [("muc#roomconfig_moderatedroom", "1"),
+                                                       ("muc#roomconfig_historylength", "-3")]))
+        self.assertEqual(condition(error)[0], "not-acceptable")
+        self.assertFalse(self.h.muc.rooms.room(ROOM).config.moderated)
+
+    def test_visitor_in_moderated_room_may_not_speak(self):
+        self.h.receive(config_submit(ROMEO, [("muc#roomconfig_moderatedroom", "1")]))
+        self.h.join(NURSE, "nurse")
+        [error] = self.h.say(NURSE, "may I?")
+        self.assertEqual(condition(error)[0], "forbidden")

@@ -6,8 +6,9 @@
 same ``var``s, types, labels, section headings and order, so that clients
 tuned against Prosody show the same dialog.  Options our rooms have but
 Prosody 0.12 does not offer (private-message policy, occupant limit, who
-may list members, the owner and admin lists) follow, in XEP-0045's words,
-after Prosody's fields.
+may list members, the owner and admin lists) follow Prosody's fields under
+their XEP-0045 names (later Prosody's name for "always allow private
+messages to moderators", which XEP-0045 lacks).
 
 Where Prosody silently ignores a value it cannot read (a boolean that is
 neither ``0``/``1`` nor ``false``/``true``, a history length that is not an
@@ -84,7 +85,9 @@ class FormField(data_form.Field):
     forms of type "form"; Prosody writes ``1``/``0``, keeps labels and
     descriptions in results too, and declares integers with an XEP-0122
     ``<validate/>``.  Options, validation and ``<required/>`` belong to
-    forms of type "form" only (``asForm``).
+    forms of type "form" only (``asForm``).  One deliberate difference: a
+    false boolean is written as ``0`` where Prosody writes no value at all,
+    so no client has to guess what an empty boolean means.
     """
 
     def __init__(self, fieldType="text-single", var=None, value=None, values=None,
@@ -416,7 +419,10 @@ def _bare_jids(var, values) -> tuple:
         try:
             parsed = jabber_jid.JID(value.strip())
         except jabber_jid.InvalidFormat:
-            raise NotAcceptable(f"{var}: {value!r} is not a valid JID") from None
+            parsed = None
+        if parsed is None or (parsed.user is None and "@" in value):
+            # (Twisted reads "@host" as "host"; RFC 7622 forbids an empty localpart.)
+            raise NotAcceptable(f"{var}: {value!r} is not a valid JID")
         if parsed.resource is not None:
             raise NotAcceptable(f"{var}: bare JID expected, got {value!r}")
         bare = parsed.userhost()

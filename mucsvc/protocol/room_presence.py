@@ -162,7 +162,7 @@ class PresenceHandler:
     def send_history(self, room, to_jid, muc_x) -> None:
         request = child(muc_x, namespaces.MUC, "history") if muc_x is not None else None
         if request is None:
-            entries = room.history.select()
+            entries = room.history.select(maxstanzas=room.config.default_history_messages)
         else:
             entries = room.history.select(
                 maxstanzas=_int_attr(request, "maxstanzas"),

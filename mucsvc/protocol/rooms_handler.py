@@ -11,18 +11,21 @@ from twisted.logger import Logger
 from twisted.words.protocols.jabber import jid as jabber_jid
 
 from mucsvc.protocol import namespaces
+from mucsvc.protocol.config_form import build_config_form, parse_config_submission
 from mucsvc.protocol.context import MucContext
 from mucsvc.protocol.occupant_presence import OccupantPresence
 from mucsvc.protocol.replies import error_reply, iq_result
 from mucsvc.protocol.room_iq import IqHandler
 from mucsvc.protocol.room_messages import MessageHandler
 from mucsvc.protocol.room_presence import PresenceHandler
+from mucsvc.protocol.roominfo_form import room_identity_name, roominfo_form
 from mucsvc.protocol.stanzas import wants_reply
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.occupant_presence import status_codes
 from mucsvc.protocol.xmltext import element, text_element
-from mucsvc.rooms.errors import MucError, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
+from mucsvc.rooms.permissions import may_configure
+from mucsvc.rooms.errors import Forbidden, MucError, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
     RoomNameInvalid
 
 #: Errors about the room's existence come from the service, as in Prosody.
@@ -47,10 +50,6 @@ class RoomsHandler:
         })
         #: Extra features rooms advertise (added by optional parts of the service).
         self.room_features: list = []
-        #: Callables (room) -> Form element text for room disco#info, set by the tap.
-        self.roominfo = None
-        #: Callables for the muc#owner config form, set by the tap.
-        self.config_form = None
 
     @property
     def service(self):
@@ -101,16 +100,14 @@ class RoomsHandler:
         node = query.getAttribute("node")
         if node:
             raise Refusal("item-not-found")
-        name = room.config.name or room.jid.split("@", 1)[0]
         content = element("identity", (("category", "conference"), ("type", "text"),
-                                       ("name", name)))
+                                       ("name", room_identity_name(room))))
         features = [namespaces.MUC, namespaces.MUC_STABLE_ID, namespaces.MUC_SELF_PING,
                     namespaces.DISCO_INFO, namespaces.DISCO_ITEMS, namespaces.OCCUPANT_ID]
         features += [f for f in room.features() if f != namespaces.MUC]
         features += self.room_features
         content += "".join(element("feature", (("var", f),)) for f in features)
-        if self.roominfo is not None:
-            content += self.roominfo(room)
+        content += roominfo_form(room).toElement().toXml()
         self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.DISCO_INFO),),
                                                 content)))
 
@@ -121,9 +118,10 @@ class RoomsHandler:
     # ---- owner ---------------------------------------------------------------------
 
     def owner_get(self, iq, sender, room, query) -> None:
-        if self.config_form is None:
-            raise Refusal("feature-not-implemented")
-        self.context.send(iq_result(iq, self.config_form.render(room, sender)))
+        if not may_configure(room.affiliation_of(sender)):
+            raise Forbidden("Only owners can configure rooms")
+        form = build_config_form(room, sender).toElement().toXml()
+        self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.MUC_OWNER),), form)))
 
     def owner_set(self, iq, sender, room, query) -> None:
         first = None
@@ -139,20 +137,13 @@ class RoomsHandler:
             raise Refusal("service-unavailable")
 
     def configure(self, iq, sender, room, form) -> None:
-        form_type = form.getAttribute("type")
-        if form_type == "cancel":
+        if not may_configure(room.affiliation_of(sender)):
+            raise Forbidden("Only owners can configure rooms")
+        submission = parse_config_submission(form, room)
+        if submission.cancelled:
             self.context.send(iq_result(iq))
             return
-        if form_type != "submit":
-            raise Refusal("bad-request", "cancel", "Not a submitted form")
-        now = self.context.now()
-        if not any(True for _ in form.elements()):
-            outcome = room.accept_instant(sender, now)
-        else:
-            if self.config_form is None:
-                raise Refusal("feature-not-implemented")
-            changes = self.config_form.parse(form, room)
-            outcome = room.configure(sender, now, **changes)
+        outcome = room.configure(sender, self.context.now(), **submission.config_changes)
         self.context.send(iq_result(iq))
         self.announce_config(room, outcome)
 

@@ -31,6 +31,8 @@ class RoomConfig:
     ``allow_invites``: lets occupants who are not admins invite into a
     members-only room.  ``max_users`` None means unlimited.
     ``presence_broadcast``: roles whose presence is broadcast.
+    ``default_history_messages``: how many history messages a joiner gets
+    when it does not ask (Prosody's ``muc#roomconfig_defaulthistorymessages``).
     ``get_member_list``: roles (besides admins and owners, who always may)
     allowed to retrieve the member list.  ``allow_modpm``: private messages to
     and from moderators are always allowed (Prosody's ``allow_modpm``).
@@ -48,6 +50,7 @@ class RoomConfig:
     whois: str = "moderators"
     change_subject: bool = False
     history_length: int = 20
+    default_history_messages: int = 20
     max_users: int | None = None
     presence_broadcast: frozenset = PRESENT_ROLES
     get_member_list: frozenset = frozenset()
@@ -91,6 +94,8 @@ class RoomConfig:
             raise NotAcceptable(f"allow_private_messages must be one of {sorted(ALLOW_PM_VALUES)}")
         if not _is_int(self.history_length) or self.history_length < 0:
             raise NotAcceptable("history_length must be a non-negative integer")
+        if not _is_int(self.default_history_messages) or self.default_history_messages < 0:
+            raise NotAcceptable("default_history_messages must be a non-negative integer")
         if self.max_users is not None and (not _is_int(self.max_users) or self.max_users < 1):
             raise NotAcceptable("max_users must be a positive integer or unlimited")
         _roles("presence_broadcast", self.presence_broadcast)

@@ -7,6 +7,8 @@ holds the state they share.  Occupants are indexed twice, by nick and by
 full JID, so every per-stanza lookup is a dict lookup.
 """
 
+import dataclasses
+
 from mucsvc.rooms import jids
 from mucsvc.rooms.config import RoomConfig
 from mucsvc.rooms.errors import Forbidden
@@ -217,10 +219,11 @@ class Room(PresenceRules, MessagingRules, ModerationRules):
         old = self.config
         new = old.updated(**changes) if changes else old
         codes = set()
-        if new != old:
-            codes.add(104)
         if new.whois != old.whois:
             codes.add(172 if new.whois == "anyone" else 173)
+        # 104 is for changes other than privacy (XEP-0045 §10.2.1), as in Prosody.
+        if dataclasses.replace(new, whois=old.whois) != old:
+            codes.add(104)
         self.config = new
         self.history.set_limit(self._history_limit(new))
         removed = []

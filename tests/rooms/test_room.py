@@ -21,7 +21,13 @@ def test_configuration_change_reports_104():
 @pytest.mark.parametrize("start, to, code", [("moderators", "anyone", 172), ("anyone", "moderators", 173)])
 def test_whois_change_reports_172_or_173(start, to, code):
     room = new_room(whois=start)
-    assert room.configure(OWNER, 1.0, whois=to).status_codes == {104, code}
+    assert room.configure(OWNER, 1.0, whois=to).status_codes == {code}
+
+
+def test_whois_and_other_change_reports_both():
+    room = new_room()
+    out = room.configure(OWNER, 1.0, whois="anyone", name="Verona")
+    assert out.status_codes == {104, 172}
 
 
 def test_submitting_the_same_values_changes_nothing():

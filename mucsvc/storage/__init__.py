@@ -1,0 +1,18 @@
+"""Storage of persistent rooms: an interface in the domain's terms
+(`IRoomStore`, `StoredRoom`), an SQLite implementation for the service and
+an in-memory one for tests.  The domain never sees SQL; see
+`mucsvc.storage.interface` for which call goes with which room change and
+`mucsvc.storage.sqlite` for what "durable" means here.
+"""
+
+from mucsvc.storage.errors import (
+    RoomNotPersistent, RoomNotStored, SchemaTooNew, StorageError, StoreClosed,
+)
+from mucsvc.storage.interface import IRoomStore, StoredRoom
+from mucsvc.storage.memory import MemoryRoomStore
+from mucsvc.storage.sqlite import SQLiteRoomStore
+
+__all__ = [
+    "IRoomStore", "StoredRoom", "MemoryRoomStore", "SQLiteRoomStore",
+    "StorageError", "RoomNotStored", "RoomNotPersistent", "StoreClosed", "SchemaTooNew",
+]

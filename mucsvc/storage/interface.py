@@ -1,0 +1,108 @@
+"""The room store as the rest of the service sees it, in the domain's terms.
+
+Only persistent rooms are stored.  The protocol layer keeps the store in
+step with the domain: it calls the store after each change to a
+persistent room and acknowledges the client only once the call returned,
+because every call is committed (durably, see `mucsvc.storage.sqlite`)
+before it returns.  At start-up `load_rooms` gives back everything needed
+to rebuild each stored room.
+
+Which call goes with which change:
+
+- a room becomes persistent (created so, or configured so): `replace_room`
+  with its whole state, so a crash never leaves a stored room without its
+  owners;
+- a persistent room is reconfigured: `save_room`;
+- it is destroyed or made temporary: `delete_room`;
+- an affiliation changes: `set_affiliation` (``Affiliation.NONE`` removes);
+- the subject changes: `save_subject`;
+- a message is recorded in its history: `append_history` with the room's
+  history limit; the history is emptied: `clear_history`.
+
+Calls naming a room that is not stored raise `RoomNotStored` (except
+`delete_room`, for which "already gone" is success).  Values go in and come
+out as copies: mutating a returned object, or one handed in, never changes
+what is stored.
+"""
+
+from dataclasses import dataclass, field
+
+from zope.interface import Attribute, Interface
+
+from mucsvc.rooms.config import RoomConfig
+from mucsvc.rooms.outcomes import Subject
+
+
+@dataclass(slots=True)
+class StoredRoom:
+    """Everything stored about one persistent room.
+
+    ``affiliations``: bare JID (or a domain, for a server-wide ban) ->
+    ``(Affiliation, data)``, where ``data`` is the free-form JSON-able dict
+    kept with the affiliation (``reason``, a reserved nick, hats...).
+    ``history``: `HistoryEntry` objects, oldest first, each ``payload`` the
+    serialized stanza text.
+    """
+
+    jid: str
+    config: RoomConfig
+    affiliations: dict = field(default_factory=dict)
+    subject: Subject = field(default_factory=Subject)
+    history: list = field(default_factory=list)
+
+    @property
+    def affiliation_levels(self) -> dict:
+        """Bare JID -> `Affiliation`: ``Room(affiliations=...)``."""
+        return {jid: aff for jid, (aff, _data) in self.affiliations.items()}
+
+    @property
+    def affiliation_data(self) -> dict:
+        """Bare JID -> data dict, for entries with data:
+        ``Room(affiliation_data=...)``."""
+        return {jid: dict(data) for jid, (_aff, data) in self.affiliations.items() if data}
+
+
+class IRoomStore(Interface):
+    """Durable state of the persistent rooms of one MUC service."""
+
+    def load_rooms():
+        """Every stored room as a `StoredRoom`, sorted by room JID."""
+
+    def save_room(room_jid, config):
+        """Store ``config`` (a persistent `RoomConfig`) for ``room_jid``,
+        creating the room if it is not stored; its other state is kept.
+        `RoomNotPersistent` if ``config.persistent`` is False."""
+
+    def replace_room(stored):
+        """Store the `StoredRoom` ``stored`` whole, replacing anything stored
+        for that room, in one transaction.  `RoomNotPersistent` as for
+        `save_room`."""
+
+    def delete_room(room_jid):
+        """Forget the room and all its state; True if it was stored."""
+
+    def set_affiliation(room_jid, user, affiliation, data=None):
+        """Give ``user`` (bare JID or domain) ``affiliation`` with ``data``
+        (a JSON-able dict, None for none), replacing what it had;
+        ``Affiliation.NONE`` removes the user's entry and data.  Data that
+        would not come back equal from JSON (tuples, non-text keys, NaN) is
+        refused with `TypeError`/`ValueError`."""
+
+    def save_subject(room_jid, subject):
+        """Store the room's `Subject`."""
+
+    def append_history(room_jid, entry, limit):
+        """Record ``entry`` (a `HistoryEntry` whose payload is text) as the
+        newest, then keep only the ``limit`` newest entries (0 keeps none)."""
+
+    def clear_history(room_jid):
+        """Forget the room's history."""
+
+    def service_secret():
+        """The service's secret key (32 random bytes, for XEP-0421 occupant
+        ids): made on the first call, the same ever after."""
+
+    def close():
+        """Release the store; any later call raises `StoreClosed`."""
+
+    closed = Attribute("True once `close` was called.")

@@ -1,0 +1,113 @@
+"""`IRoomStore` in memory, for tests of the layers above storage.
+
+It keeps values in the same encoded form the SQLite store writes (config
+and affiliation data as JSON text, history and subject as tuples), through
+the same `codec`, so both stores accept, refuse and give back exactly the
+same things, and nothing a caller holds is shared with what is stored.
+Nothing survives the object.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+from zope.interface import implementer
+
+from mucsvc.rooms.roles import Affiliation
+from mucsvc.storage import codec
+from mucsvc.storage.errors import RoomNotStored, StoreClosed
+from mucsvc.storage.interface import IRoomStore, StoredRoom
+
+
+@dataclass(slots=True)
+class _Room:
+    config: str
+    subject: tuple = ("", None, None)
+    affiliations: dict = field(default_factory=dict)  # user -> (Affiliation, data JSON)
+    history: list = field(default_factory=list)  # rows, oldest first
+
+
+@implementer(IRoomStore)
+class MemoryRoomStore:
+    """A room store that lives as long as the object."""
+
+    def __init__(self):
+        self._rooms: dict | None = {}
+        self._secret: bytes | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._rooms is None
+
+    def _all(self) -> dict:
+        if self._rooms is None:
+            raise StoreClosed()
+        return self._rooms
+
+    def _room(self, room_jid: str) -> _Room:
+        room = self._all().get(room_jid)
+        if room is None:
+            raise RoomNotStored(room_jid)
+        return room
+
+    def load_rooms(self) -> list:
+        result = []
+        for jid, room in sorted(self._all().items()):
+            stored = StoredRoom(jid, codec.decode_config(jid, room.config),
+                                subject=codec.subject_from_row(*room.subject))
+            for user in sorted(room.affiliations):
+                level, data = room.affiliations[user]
+                stored.affiliations[user] = (level, codec.decode_data(data))
+            stored.history = [codec.history_from_row(*row) for row in room.history]
+            result.append(stored)
+        return result
+
+    def save_room(self, room_jid, config) -> None:
+        text = codec.encode_config(room_jid, config)
+        rooms = self._all()
+        if room_jid in rooms:
+            rooms[room_jid].config = text
+        else:
+            rooms[room_jid] = _Room(text)
+
+    def replace_room(self, stored) -> None:
+        config, subject, affiliations, history = codec.encode_room(stored)
+        self._all()[stored.jid] = _Room(
+            config, subject=subject,
+            affiliations={user: (affiliation, data) for user, affiliation, data in affiliations},
+            history=history)
+
+    def delete_room(self, room_jid) -> bool:
+        return self._all().pop(room_jid, None) is not None
+
+    def set_affiliation(self, room_jid, user, affiliation, data=None) -> None:
+        codec.check_user(user)
+        codec.check_affiliation(affiliation)
+        text = codec.encode_data(data)
+        room = self._room(room_jid)
+        if affiliation is Affiliation.NONE:
+            room.affiliations.pop(user, None)
+        else:
+            room.affiliations[user] = (affiliation, text)
+
+    def save_subject(self, room_jid, subject) -> None:
+        row = codec.subject_row(subject)
+        self._room(room_jid).subject = row
+
+    def append_history(self, room_jid, entry, limit) -> None:
+        row = codec.history_row(entry)
+        limit = codec.check_limit(limit)
+        room = self._room(room_jid)
+        room.history.append(row)
+        del room.history[:max(0, len(room.history) - limit)]
+
+    def clear_history(self, room_jid) -> None:
+        self._room(room_jid).history.clear()
+
+    def service_secret(self) -> bytes:
+        self._all()
+        if self._secret is None:
+            self._secret = os.urandom(32)
+        return self._secret
+
+    def close(self) -> None:
+        self._rooms = None

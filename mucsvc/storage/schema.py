@@ -1,0 +1,108 @@
+"""The SQLite schema and how a database file is brought up to date.
+
+The schema's version is SQLite's ``PRAGMA user_version`` (0 in a new
+file).  `MIGRATIONS[n]` takes a version-``n`` database to version ``n+1``;
+`migrate` applies the missing steps in order, each in its own transaction
+together with the new version number, so a crash mid-migration leaves the
+file at the last completed version and the next start resumes from there.
+A step may only append to this list: released steps never change, because
+databases in the field were built by them.
+
+Notes for writing a step: foreign-key enforcement cannot be switched
+inside a transaction, so a step that rebuilds a referenced table must
+copy rows in an order that keeps every reference valid (or rebuild the
+children too).
+"""
+
+import sqlite3
+
+from mucsvc.storage.errors import SchemaTooNew
+
+# v1: rooms (configuration as JSON and the subject), affiliations with
+# their data as JSON, history in arrival order, and service-wide settings
+# such as the occupant-id secret.
+_V1 = """
+CREATE TABLE rooms (
+    id            INTEGER PRIMARY KEY,
+    jid           TEXT NOT NULL UNIQUE,
+    config        TEXT NOT NULL,
+    subject_text  TEXT NOT NULL DEFAULT '',
+    subject_nick  TEXT,
+    subject_stamp REAL
+);
+CREATE TABLE affiliations (
+    room_id     INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    user        TEXT NOT NULL,
+    affiliation TEXT NOT NULL,
+    data        TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (room_id, user)
+) WITHOUT ROWID;
+CREATE TABLE history (
+    seq     INTEGER PRIMARY KEY,
+    room_id INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+    stamp   REAL NOT NULL,
+    nick    TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    chars   INTEGER NOT NULL
+);
+CREATE INDEX history_by_room ON history (room_id, seq);
+CREATE TABLE service (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+def _statements(script: str) -> list:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _v0_to_v1(conn: sqlite3.Connection) -> None:
+    for statement in _statements(_V1):
+        conn.execute(statement)
+
+
+#: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
+MIGRATIONS = [_v0_to_v1]
+
+
+def current_version() -> int:
+    return len(MIGRATIONS)
+
+
+def version_of(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def refuse_newer(conn: sqlite3.Connection, migrations=None) -> int:
+    """The database's version; `SchemaTooNew` if a newer mucsvc wrote it.
+    Called before anything (even the journal mode) changes the file."""
+    known = len(MIGRATIONS if migrations is None else migrations)
+    found = version_of(conn)
+    if found > known:
+        raise SchemaTooNew(found, known)
+    return found
+
+
+def migrate(conn: sqlite3.Connection, migrations=None) -> int:
+    """Bring the database on ``conn`` (autocommit mode) to the newest version
+    and return it.  `SchemaTooNew` if a newer mucsvc wrote it."""
+    steps = MIGRATIONS if migrations is None else migrations
+    target = len(steps)
+    found = refuse_newer(conn, steps)
+    while found < target:
+        # IMMEDIATE: take the write lock before reading the version, so two
+        # processes opening the same file cannot both run a step.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            found = version_of(conn)
+            if found < target:
+                steps[found](conn)
+                found += 1
+                conn.execute(f"PRAGMA user_version = {found:d}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return found

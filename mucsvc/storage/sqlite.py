@@ -1,0 +1,236 @@
+"""`IRoomStore` in an SQLite file, with the standard library's ``sqlite3``.
+
+Calls run synchronously on the caller's thread (the reactor's): each is a
+single short transaction on a small, indexed table, which costs far less
+than handing work to a thread pool and back, and it keeps the order of
+changes exactly the order of calls.
+
+Durability.  Every call commits before it returns.  The file is in WAL
+mode with ``synchronous=NORMAL`` by default: a commit is handed to the
+operating system (written into the ``-wal`` file) before the call
+returns, so killing the process at any moment, ``kill -9`` included,
+loses no change a call returned from; what NORMAL does not promise is
+that the last commits survive an operating-system crash or a power loss
+(the file stays consistent, but may come back a few commits older),
+because it does not wait for the disk on each commit.  That is the
+trade-off chosen for chat rooms: one ``fsync`` per message would cost
+more than everything else a message does.  ``durable=True`` selects
+``synchronous=FULL``, which waits for the disk on every commit and so also
+survives power loss.
+
+Integrity.  Foreign keys are enforced and every row of a room refers to
+it with ``ON DELETE CASCADE``, so deleting a room can never leave orphans.
+`check_integrity` returns SQLite's own ``PRAGMA integrity_check`` verdict
+("ok" when the file is sound).  The schema migrates itself on open (see
+`mucsvc.storage.schema`).
+"""
+
+import os
+import sqlite3
+from contextlib import contextmanager
+
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from mucsvc.rooms.roles import Affiliation
+from mucsvc.storage import codec, schema
+from mucsvc.storage.errors import RoomNotStored, StoreClosed
+from mucsvc.storage.interface import IRoomStore, StoredRoom
+
+log = Logger()
+
+_SECRET_KEY = "occupant_id_secret"
+
+
+@implementer(IRoomStore)
+class SQLiteRoomStore:
+    """The rooms of one service in the SQLite file at ``path`` (created if
+    missing; ``":memory:"`` gives a private in-memory database).
+
+    ``durable``: wait for the disk on every commit (see module docstring).
+    ``timeout``: seconds to wait for another connection's write lock.
+    """
+
+    def __init__(self, path, *, durable: bool = False, timeout: float = 5.0):
+        self.path = os.fspath(path)
+        self.durable = durable
+        # isolation_level=None: no implicit transactions; we BEGIN ourselves.
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
+        try:
+            schema.refuse_newer(conn)
+            self.journal_mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if self.journal_mode != "wal" and self.path != ":memory:":
+                log.warn("SQLite could not use WAL for {path} (journal mode {mode})",
+                         path=self.path, mode=self.journal_mode)
+            conn.execute("PRAGMA synchronous = " + ("FULL" if durable else "NORMAL"))
+            conn.execute("PRAGMA foreign_keys = ON")
+            self.schema_version = schema.migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+
+    # ---- plumbing ----------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreClosed()
+        return self._conn
+
+    @contextmanager
+    def _transaction(self, write: bool = True):
+        """One transaction, committed on success (the commit is what makes
+        a call's change durable), rolled back on any error."""
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            # Some errors end the transaction themselves; a second ROLLBACK
+            # would then hide the real error.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _room_id(conn, room_jid: str) -> int:
+        row = conn.execute("SELECT id FROM rooms WHERE jid = ?", (room_jid,)).fetchone()
+        if row is None:
+            raise RoomNotStored(room_jid)
+        return row[0]
+
+    # ---- IRoomStore ----------------------------------------------------------
+
+    def load_rooms(self) -> list:
+        with self._transaction(write=False) as conn:
+            rooms = conn.execute(
+                "SELECT id, jid, config, subject_text, subject_nick, subject_stamp"
+                " FROM rooms ORDER BY jid").fetchall()
+            affiliations = conn.execute(
+                "SELECT room_id, user, affiliation, data FROM affiliations"
+                " ORDER BY room_id, user").fetchall()
+            history = conn.execute(
+                "SELECT room_id, stamp, nick, payload, chars FROM history"
+                " ORDER BY room_id, seq").fetchall()
+        by_id = {}
+        result = []
+        for room_id, jid, config, text, nick, stamp in rooms:
+            stored = StoredRoom(jid, codec.decode_config(jid, config),
+                                subject=codec.subject_from_row(text, nick, stamp))
+            by_id[room_id] = stored
+            result.append(stored)
+        for room_id, user, affiliation, data in affiliations:
+            stored = by_id[room_id]
+            try:
+                level = Affiliation(affiliation)
+                data = codec.decode_data(data)
+            except ValueError:
+                log.warn("Room {room}: skipping unreadable affiliation of {user}",
+                         room=stored.jid, user=user)
+                continue
+            stored.affiliations[user] = (level, data)
+        for room_id, *row in history:
+            by_id[room_id].history.append(codec.history_from_row(*row))
+        return result
+
+    def save_room(self, room_jid, config) -> None:
+        text = codec.encode_config(room_jid, config)
+        with self._transaction() as conn:
+            conn.execute("INSERT INTO rooms (jid, config) VALUES (?, ?)"
+                         " ON CONFLICT (jid) DO UPDATE SET config = excluded.config",
+                         (room_jid, text))
+
+    def replace_room(self, stored) -> None:
+        config, subject, affiliations, history = codec.encode_room(stored)
+        with self._transaction() as conn:
+            # An upsert, not INSERT OR REPLACE: replacing the row would
+            # cascade-delete and renumber the room.
+            conn.execute("INSERT INTO rooms (jid, config, subject_text, subject_nick,"
+                         " subject_stamp) VALUES (?, ?, ?, ?, ?) ON CONFLICT (jid) DO UPDATE"
+                         " SET config = excluded.config, subject_text = excluded.subject_text,"
+                         " subject_nick = excluded.subject_nick,"
+                         " subject_stamp = excluded.subject_stamp",
+                         (stored.jid, config, *subject))
+            room_id = self._room_id(conn, stored.jid)
+            conn.execute("DELETE FROM affiliations WHERE room_id = ?", (room_id,))
+            conn.execute("DELETE FROM history WHERE room_id = ?", (room_id,))
+            conn.executemany("INSERT INTO affiliations (room_id, user, affiliation, data)"
+                             " VALUES (?, ?, ?, ?)",
+                             [(room_id, user, affiliation.value, data)
+                              for user, affiliation, data in affiliations])
+            conn.executemany("INSERT INTO history (room_id, stamp, nick, payload, chars)"
+                             " VALUES (?, ?, ?, ?, ?)", [(room_id, *row) for row in history])
+
+    def delete_room(self, room_jid) -> bool:
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM rooms WHERE jid = ?", (room_jid,)).rowcount > 0
+
+    def set_affiliation(self, room_jid, user, affiliation, data=None) -> None:
+        codec.check_user(user)
+        codec.check_affiliation(affiliation)
+        text = codec.encode_data(data)
+        with self._transaction() as conn:
+            room_id = self._room_id(conn, room_jid)
+            if affiliation is Affiliation.NONE:
+                conn.execute("DELETE FROM affiliations WHERE room_id = ? AND user = ?",
+                             (room_id, user))
+            else:
+                conn.execute("INSERT OR REPLACE INTO affiliations"
+                             " (room_id, user, affiliation, data) VALUES (?, ?, ?, ?)",
+                             (room_id, user, affiliation.value, text))
+
+    def save_subject(self, room_jid, subject) -> None:
+        row = codec.subject_row(subject)
+        with self._transaction() as conn:
+            room_id = self._room_id(conn, room_jid)
+            conn.execute("UPDATE rooms SET subject_text = ?, subject_nick = ?,"
+                         " subject_stamp = ? WHERE id = ?", (*row, room_id))
+
+    def append_history(self, room_jid, entry, limit) -> None:
+        row = codec.history_row(entry)
+        limit = codec.check_limit(limit)
+        with self._transaction() as conn:
+            room_id = self._room_id(conn, room_jid)
+            conn.execute("INSERT INTO history (room_id, stamp, nick, payload, chars)"
+                         " VALUES (?, ?, ?, ?, ?)", (room_id, *row))
+            # Everything at or below the (limit+1)-th newest goes; the index
+            # on (room_id, seq) makes this a short range scan.
+            conn.execute("DELETE FROM history WHERE room_id = ?1 AND seq <= ("
+                         " SELECT seq FROM history WHERE room_id = ?1"
+                         " ORDER BY seq DESC LIMIT 1 OFFSET ?2)", (room_id, limit))
+
+    def clear_history(self, room_jid) -> None:
+        with self._transaction() as conn:
+            room_id = self._room_id(conn, room_jid)
+            conn.execute("DELETE FROM history WHERE room_id = ?", (room_id,))
+
+    def service_secret(self) -> bytes:
+        query = "SELECT value FROM service WHERE key = ?"
+        with self._transaction(write=False) as conn:
+            row = conn.execute(query, (_SECRET_KEY,)).fetchone()
+        if row is None:
+            with self._transaction() as conn:
+                # OR IGNORE: another connection may have made it meanwhile;
+                # whichever was first is the secret.
+                conn.execute("INSERT OR IGNORE INTO service (key, value) VALUES (?, ?)",
+                             (_SECRET_KEY, os.urandom(32)))
+                row = conn.execute(query, (_SECRET_KEY,)).fetchone()
+        return bytes(row[0])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # ---- SQLite only ----------------------------------------------------------
+
+    def check_integrity(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` verdict: ``"ok"``, or its list
+        of problems one per line."""
+        rows = self._connection().execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(row[0] for row in rows)
