@@ -1,0 +1,96 @@
+"""Fixtures for tests against a real Prosody and a real ``twistd muc``.
+
+Each test module gets its own throwaway Prosody (``prosody``) and its own
+service connected to it (``muc``), on free loopback ports under the
+module's temporary directory; a module that restarts Prosody disturbs no
+other. ``account`` registers users on that Prosody.
+
+Every test here is marked ``integration`` (``pytest -m "not integration"``
+runs the rest). When Prosody is not installed they fail with the install
+command; they are never skipped. When one fails, the tails of the Prosody
+and twistd logs it used are added to its report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+
+import pytest
+
+from tests.integration.muc_process import MucProcess
+from tests.integration.prosody import ProsodyServer
+from tests.integration.xmpp_client import DEFAULT_PASSWORD
+
+HERE = pathlib.Path(__file__).parent
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: runs Prosody and the service as real processes")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in pathlib.Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attach the log tails of the servers a failed test used."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed:
+        return
+    servers: dict[int, ProsodyServer | MucProcess] = {}
+    for value in getattr(item, "funcargs", {}).values():
+        if isinstance(value, MucProcess):
+            servers.setdefault(id(value), value)
+            value = value.prosody
+        if isinstance(value, ProsodyServer):
+            servers.setdefault(id(value), value)
+    for server in servers.values():
+        report.sections.append((f"log tail of {type(server).__name__} in {server.workdir}", server.log_tail()))
+
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    user: str
+    jid: str
+    password: str
+
+
+@pytest.fixture(scope="module")
+def prosody(tmp_path_factory):
+    """A started Prosody for this module, stopped after its last test."""
+    server = ProsodyServer(tmp_path_factory.mktemp("prosody"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def muc(prosody, tmp_path_factory):
+    """``twistd -n muc`` linked to ``prosody``; ``/health`` already said 200."""
+    service = MucProcess(tmp_path_factory.mktemp("muc"), prosody)
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def account(prosody):
+    """``account("alice")``: register alice@localhost once per module.
+
+    The password is the client helper's default, so tests may simply write
+    ``logged_in(prosody, "alice")``.
+    """
+    registered: dict[str, Account] = {}
+
+    def make(user: str) -> Account:
+        if user not in registered:
+            prosody.register(user, DEFAULT_PASSWORD)
+            registered[user] = Account(user, f"{user}@{prosody.host}", DEFAULT_PASSWORD)
+        return registered[user]
+
+    return make

@@ -1,0 +1,313 @@
+"""A throwaway Prosody to run the component against, the way users deploy it.
+
+Everything Prosody owns (config, data, pidfile, logs) lives in one work
+directory, it listens on free loopback ports only, and it runs in the
+foreground as our child so that stopping it never depends on a pidfile.
+Prosody's own MUC is configured beside our component as the reference
+behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import signal
+import subprocess
+from collections.abc import Sequence
+
+import pytest
+
+from tests.integration import reaper
+from tests.integration.ports import accepts_connections, free_ports, wait_until
+
+PROSODY = "/usr/bin/prosody"
+PROSODYCTL = "/usr/bin/prosodyctl"
+NOT_INSTALLED = "Prosody is not installed: sudo apt-get install -y prosody"
+
+# Modules of the VirtualHost. vcard_legacy makes Prosody add
+# <x xmlns='vcard-temp:x:update'/> to presence, which the conformance
+# scripts expect to see forwarded through a room.
+HOST_MODULES = ("roster", "saslauth", "disco", "ping", "pep", "vcard4", "vcard_legacy")
+
+INSECURE_AUTH_CONSENT = "Yes please, I know what I'm doing!"
+
+# Log lines that mean a port we picked was taken before Prosody bound it
+# (Prosody then keeps running without that port).
+PORT_TAKEN_MARKERS = ("Failed to open server port", "Address already in use")
+
+
+def lua_string(value: str) -> str:
+    """Quote a Python string as a Lua string literal."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def lua_list(values: Sequence[str]) -> str:
+    if not values:
+        return "{ }"
+    return "{ " + "; ".join(lua_string(value) for value in values) + " }"
+
+
+class ProsodyError(RuntimeError):
+    """Prosody did not do what a test needs; the message carries its log."""
+
+
+class ProsodyServer:
+    """A throwaway Prosody on free loopback ports with a generated config.
+
+    Users are ``NAME@localhost``; the component domain (``muc.localhost``)
+    accepts our service on ``component_port``, and ``conference.localhost``
+    is Prosody's own MUC (``conference_modules`` adds modules to it, e.g.
+    ``("muc_mam",)``). Data survives :meth:`restart`.
+    """
+
+    host = "localhost"
+    reference_muc = "conference.localhost"
+
+    def __init__(
+        self,
+        workdir: pathlib.Path,
+        *,
+        component_domain: str = "muc.localhost",
+        component_secret: str = "test-secret",
+        authentication: str = "internal_hashed",
+        admins: Sequence[str] = ("admin@localhost",),
+        conference_modules: Sequence[str] = (),
+    ):
+        self.workdir = pathlib.Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.component_domain = component_domain
+        self.component_secret = component_secret
+        self.authentication = authentication
+        self.admins = tuple(admins)
+        self.conference_modules = tuple(conference_modules)
+        self.config_path = self.workdir / "prosody.cfg.lua"
+        self.data_path = self.workdir / "data"
+        self.pidfile = self.workdir / "prosody.pid"
+        self.log_path = self.workdir / "prosody.log"
+        self.console_path = self.workdir / "prosody.console.log"
+        self.c2s_port, self.component_port = free_ports(2)
+        self._process: subprocess.Popen | None = None
+        self._has_started = False
+        self._log_offset = 0
+
+    # -- configuration ---------------------------------------------------
+
+    def config_text(self) -> str:
+        """The Lua config for the current ports and options."""
+        lines = [
+            "-- Generated for integration tests; every path and port is private.",
+            "run_as_root = true",
+            "daemonize = false",
+            f"pidfile = {lua_string(str(self.pidfile))}",
+            f"data_path = {lua_string(str(self.data_path))}",
+            f"log = {{ debug = {lua_string(str(self.log_path))} }}",
+            f"admins = {lua_list(self.admins)}",
+            'interfaces = { "127.0.0.1" }',
+            'local_interfaces = { "127.0.0.1" }',
+            f"c2s_ports = {{ {self.c2s_port} }}",
+            'c2s_interfaces = { "127.0.0.1" }',
+            "c2s_direct_tls_ports = { }",
+            "legacy_ssl_ports = { }",
+            "s2s_ports = { }",
+            f"component_ports = {{ {self.component_port} }}",
+            'component_interfaces = { "127.0.0.1" }',
+            "http_ports = { }",
+            "https_ports = { }",
+            'http_interfaces = { "127.0.0.1" }',
+            'https_interfaces = { "127.0.0.1" }',
+            "c2s_require_encryption = false",
+            "allow_unencrypted_plain_auth = true",
+            'modules_disabled = { "s2s"; "tls" }',
+            "modules_enabled = { }",
+            # TLS is off; pointing at the work directory keeps the
+            # certificate indexer from looking in /etc.
+            f"certificates = {lua_string(str(self.workdir))}",
+            'storage = "internal"',
+            f"authentication = {lua_string(self.authentication)}",
+        ]
+        if self.authentication == "insecure":
+            lines.append(f"insecure_open_authentication = {lua_string(INSECURE_AUTH_CONSENT)}")
+        lines += [
+            "hide_os_type = true",
+            "",
+            f"VirtualHost {lua_string(self.host)}",
+            f"\tmodules_enabled = {lua_list(HOST_MODULES)}",
+            "",
+            f"Component {lua_string(self.component_domain)}",
+            f"\tcomponent_secret = {lua_string(self.component_secret)}",
+            "",
+            f"Component {lua_string(self.reference_muc)} \"muc\"",
+            f"\tmodules_enabled = {lua_list(self.conference_modules)}",
+            "",
+        ]
+        return "\n".join(lines)
+
+    def write_config(self) -> None:
+        self.config_path.write_text(self.config_text())
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Start Prosody; return once its c2s and component ports accept.
+
+        Fails the test (never skips it) when Prosody is not installed.
+
+        If a port we picked was grabbed by someone else before Prosody's
+        first start, pick new ones and try once more (later starts keep
+        their ports, since clients and the component already know them).
+        """
+        if not os.path.exists(PROSODY):
+            pytest.fail(NOT_INSTALLED, pytrace=False)
+        if self.running:
+            raise ProsodyError("Prosody is already running")
+        try:
+            self._start_once(timeout)
+        except ProsodyError:
+            if self._has_started or not self._port_was_taken():
+                raise
+            self.c2s_port, self.component_port = free_ports(2)
+            self._start_once(timeout)
+        self._has_started = True
+
+    def _start_once(self, timeout: float) -> None:
+        self.data_path.mkdir(exist_ok=True)
+        self.write_config()
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with open(self.console_path, "ab") as console:
+            process = subprocess.Popen(
+                [PROSODY, "--config", str(self.config_path)],
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._process = reaper.adopt(process)
+
+        def settled() -> bool:
+            return not self.running or self._port_was_taken() or self._listening()
+
+        wait_until(settled, timeout)
+        if not self.running:
+            code = process.returncode
+            self._terminate()
+            raise ProsodyError(f"Prosody exited with status {code} while starting\n{self.log_tail()}")
+        if self._port_was_taken():
+            self._terminate()
+            raise ProsodyError(
+                f"Prosody could not bind c2s port {self.c2s_port} or component port "
+                f"{self.component_port}\n{self.log_tail()}"
+            )
+        if not self._listening():
+            self._terminate()
+            raise ProsodyError(
+                f"Prosody did not open c2s port {self.c2s_port} and component port "
+                f"{self.component_port} within {timeout}s\n{self.log_tail()}"
+            )
+
+    def _listening(self) -> bool:
+        """Prosody says it opened both ports, and they accept connections.
+
+        The log line matters: a port that accepts could belong to another
+        program that took it after we picked it.
+        """
+        started = self._log_since_start()
+        return all(
+            f"Activated service '{service}' on [127.0.0.1]:{port}" in started
+            for service, port in (("c2s", self.c2s_port), ("component", self.component_port))
+        ) and accepts_connections(self.c2s_port) and accepts_connections(self.component_port)
+
+    def _log_since_start(self) -> str:
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_offset)
+                return log.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def _port_was_taken(self) -> bool:
+        started = self._log_since_start()
+        return any(marker in started for marker in PORT_TAKEN_MARKERS)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop Prosody (SIGTERM, then SIGKILL after ``timeout``); idempotent."""
+        self._terminate(timeout)
+
+    def _terminate(self, timeout: float = 10.0) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+        reaper.release(process)
+
+    def restart(self, timeout: float = 20.0) -> None:
+        """Stop, then start again on the same ports with the same data."""
+        self.stop()
+        self.start(timeout)
+
+    def __enter__(self) -> ProsodyServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    # -- users -------------------------------------------------------------
+
+    def register(self, user: str, password: str) -> None:
+        """Create ``user@localhost`` with ``password`` (``prosodyctl register``)."""
+        if not os.path.exists(PROSODYCTL):
+            pytest.fail(NOT_INSTALLED, pytrace=False)
+        self.data_path.mkdir(exist_ok=True)
+        self.write_config()
+        result = subprocess.run(
+            [PROSODYCTL, "--config", str(self.config_path), "register", user, self.host, password],
+            cwd=self.workdir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        if result.returncode != 0:
+            raise ProsodyError(
+                f"prosodyctl register {user} failed with status {result.returncode}:\n"
+                f"{result.stdout}{result.stderr}"
+            )
+
+    # -- diagnostics ---------------------------------------------------------
+
+    def log_text(self) -> str:
+        """Everything Prosody logged in this work directory, across restarts."""
+        return self._read(self.log_path)
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The last ``lines`` of Prosody's log and console, for failure messages."""
+        parts = []
+        for label, path in (("prosody log", self.log_path), ("prosody console", self.console_path)):
+            text = self._read(path)
+            if text.strip():
+                tail = "\n".join(text.splitlines()[-lines:])
+                parts.append(f"--- {label} ({path}) ---\n{tail}")
+        return "\n".join(parts) or f"--- prosody wrote no log in {self.workdir} ---"
+
+    @staticmethod
+    def _read(path: pathlib.Path) -> str:
+        try:
+            return path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
