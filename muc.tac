@@ -14,9 +14,10 @@ from mucsvc.tap import CONFIG_ENVIRONMENT_VARIABLE, service_from_config
 
 try:
     _config = load_config(os.environ.get(CONFIG_ENVIRONMENT_VARIABLE, "muc.toml"))
+    _service = service_from_config(_config)
 except ConfigError as e:
     sys.stderr.write(f"muc.tac: {e}\n")
     raise SystemExit(1)
 
 application = service.Application("mucsvc")
-service_from_config(_config).setServiceParent(application)
+_service.setServiceParent(application)

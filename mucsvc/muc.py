@@ -1,7 +1,8 @@
 """The ``muc`` service: the rooms of the service and their upkeep.
 
-It owns the domain registry (``rooms``, a ``MucService``) and the protocol
-handler that serves it (``handler``), and runs the periodic work: rooms
+It owns the domain registry (``rooms``, a ``MucService``), the protocol
+handler that serves it (``handler``) and the persistence of stored rooms
+(restored when the service is built), and runs the periodic work: rooms
 locked since creation and never configured are destroyed after the
 configured timeout (XEP-0045 §10.1.3).
 """
@@ -14,6 +15,7 @@ from twisted.application import service
 from twisted.internet import task
 from twisted.logger import Logger
 
+from mucsvc.persistence import RoomPersistence
 from mucsvc.protocol.rooms_handler import RoomsHandler
 from mucsvc.rooms import MucService, ServiceLimits
 
@@ -26,11 +28,15 @@ class MUCService(service.Service):
     log = Logger()
 
     def __init__(self, domain: str, send, clock, *, admins=(), limits: ServiceLimits | None = None,
-                 secret: bytes | None = None):
+                 store=None):
         self.clock = clock
-        secret = secret if secret is not None else os.urandom(32)
+        secret = store.service_secret() if store is not None else os.urandom(32)
         self.rooms = MucService(domain, limits, admins=set(admins), secret=secret)
-        self.handler = RoomsHandler(self.rooms, clock, send, secret)
+        self.persistence = RoomPersistence(store)
+        restored = self.persistence.restore(self.rooms)
+        if restored:
+            self.log.info("restored {count} persistent rooms", count=restored)
+        self.handler = RoomsHandler(self.rooms, clock, send, secret, self.persistence)
         self._expiry = task.LoopingCall(self.expire_locked_rooms)
         self._expiry.clock = clock
 

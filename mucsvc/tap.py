@@ -18,6 +18,8 @@ import mucsvc
 from mucsvc.component import MUCComponent
 from mucsvc.config import Config, ConfigError, load_config
 from mucsvc.muc import MUCService
+from mucsvc.storage import SQLiteRoomStore
+from mucsvc.storage.service import StorageService
 from mucsvc.protocol.router import StanzaRouter
 from mucsvc.protocol.service_iq import ServiceHandler
 from mucsvc.web.app import WebApp
@@ -67,8 +69,20 @@ def config_from_options(options, environ) -> Config:
     return load_config(path, overrides, environ)
 
 
+def open_store(path: str):
+    """The SQLite room store; a file that cannot be opened is a config mistake."""
+    try:
+        return SQLiteRoomStore(path)
+    except Exception as e:  # sqlite3 and storage errors alike
+        raise ConfigError("storage", f"cannot open {path!r}: {e}") from None
+
+
 def makeService(options) -> service.MultiService:
-    return service_from_config(options.config)
+    try:
+        return service_from_config(options.config)
+    except ConfigError as e:
+        sys.stderr.write(f"twistd muc: {e}\n")
+        raise SystemExit(1)
 
 
 def service_from_config(config: Config, reactor=None) -> service.MultiService:
@@ -84,7 +98,12 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     component.setName("component")
     component.setServiceParent(root)
 
-    muc = MUCService(config.jid, component.send, reactor, admins=config.admins)
+    storage = StorageService(open_store(config.storage))
+    storage.setName("storage")
+    storage.setServiceParent(root)
+
+    muc = MUCService(config.jid, component.send, reactor, admins=config.admins,
+                     store=storage.store)
     muc.setName("muc")
     muc.setServiceParent(root)
 

@@ -392,3 +392,133 @@ class ConfigurationTests(unittest.TestCase):
         self.h.join(NURSE, "nurse")
         [error] = self.h.say(NURSE, "may I?")
         self.assertEqual(condition(error)[0], "forbidden")
+
+
+def admin_set(who, item, room=ROOM, id="adm"):
+    return (f"<iq xmlns='jabber:client' type='set' id='{id}' from='{who}' to='{room}'>"
+            f"<query xmlns='http://jabber.org/protocol/muc#admin'>{item}</query></iq>")
+
+
+def admin_get(who, attrs, room=ROOM):
+    return (f"<iq xmlns='jabber:client' type='get' id='list' from='{who}' to='{room}'>"
+            f"<query xmlns='http://jabber.org/protocol/muc#admin'><item {attrs}/></query></iq>")
+
+
+class AdministrationTests(unittest.TestCase):
+    def setUp(self):
+        self.h = Harness()
+        self.h.create()
+        self.h.join(JULIET, "juliet")
+
+    def test_kick_with_reason_and_actor(self):
+        out = self.h.receive(admin_set(ROMEO, "<item nick='juliet' role='none'><reason>Out!</reason></item>"))
+        juliet = to(out, JULIET)[0]
+        self.assertEqual((juliet["type"], codes(juliet)), ("unavailable", ["307", "110"]))
+        item = first(muc_x(juliet), "item")
+        self.assertEqual((item["role"], str(first(item, "reason")), first(item, "actor")["nick"]),
+                         ("none", "Out!", "romeo"))
+        romeo_view = to(out, ROMEO)
+        self.assertEqual(codes(romeo_view[0]), ["307"])
+        self.assertEqual(romeo_view[-1]["type"], "result")
+        self.assertIsNone(self.h.muc.rooms.room(ROOM).occupant_by_nick("juliet"))
+
+    def test_participant_may_not_kick(self):
+        self.h.join(NURSE, "nurse")
+        [error] = self.h.receive(admin_set(JULIET, "<item nick='nurse' role='none'/>"))
+        self.assertEqual(condition(error)[0], "not-allowed")
+
+    def test_ban_removes_with_301_and_refuses_rejoin(self):
+        out = self.h.receive(admin_set(ROMEO, "<item affiliation='outcast' jid='juliet@example.org'/>"))
+        self.assertEqual(codes(to(out, JULIET)[0]), ["301", "110"])
+        [error] = self.h.join(JULIET, "juliet")
+        self.assertEqual(condition(error)[0], "forbidden")
+
+    def test_membership_for_absent_user_is_announced_to_moderators(self):
+        out = self.h.receive(admin_set(ROMEO, "<item affiliation='member' jid='rosaline@example.org'/>"))
+        self.assertEqual([s.name for s in out], ["message", "iq"])
+        notice = out[0]
+        self.assertEqual(notice["to"], ROMEO)
+        self.assertEqual(items(notice), [{"affiliation": "member", "jid": "rosaline@example.org"}])
+        [listing] = self.h.receive(admin_get(ROMEO, "affiliation='member'"))
+        self.assertEqual([dict(i.attributes) for i in listing.query.elements()],
+                         [{"affiliation": "member", "jid": "rosaline@example.org"}])
+
+    def test_member_list_forbidden_to_participant(self):
+        [error] = self.h.receive(admin_get(JULIET, "affiliation='member'"))
+        self.assertEqual(condition(error)[0], "forbidden")
+
+    def test_voice_revoke_and_grant(self):
+        out = self.h.receive(admin_set(ROMEO, "<item nick='juliet' role='visitor'/>"))
+        self.assertEqual(items(to(out, JULIET)[0])[0]["role"], "visitor")
+        [error] = self.h.say(JULIET, "hmm")
+        self.assertEqual(condition(error)[0], "forbidden")
+        self.h.receive(admin_set(ROMEO, "<item nick='juliet' role='participant'/>"))
+        self.assertEqual(len(self.h.say(JULIET, "yes")), 2)
+
+    def test_full_jid_is_jid_malformed(self):
+        [error] = self.h.receive(admin_set(ROMEO, "<item affiliation='member' jid='a@b/c'/>"))
+        self.assertEqual(condition(error)[0], "jid-malformed")
+
+    def test_last_owner_cannot_step_down(self):
+        [error] = self.h.receive(admin_set(ROMEO, "<item affiliation='none' jid='romeo@example.org'/>"))
+        self.assertEqual(condition(error)[0], "conflict")
+
+    def test_losing_membership_in_members_only_room_is_321(self):
+        self.h.receive(admin_set(ROMEO, "<item affiliation='member' jid='juliet@example.org'/>"))
+        self.h.receive(config_submit(ROMEO, [("muc#roomconfig_membersonly", "1")]))
+        out = self.h.receive(admin_set(ROMEO, "<item affiliation='none' jid='juliet@example.org'/>"))
+        self.assertEqual(codes(to(out, JULIET)[0]), ["321", "110"])
+
+    def test_members_only_switch_removes_non_members_with_322(self):
+        out = self.h.receive(config_submit(ROMEO, [("muc#roomconfig_membersonly", "1")]))
+        juliet = to(out, JULIET)
+        self.assertEqual((juliet[0]["type"], codes(juliet[0])), ("unavailable", ["322", "110"]))
+        [error] = self.h.join(JULIET, "juliet")
+        self.assertEqual(condition(error)[0], "registration-required")
+
+
+class PersistenceTests(unittest.TestCase):
+    def test_persistent_room_survives_a_new_service(self):
+        from mucsvc.storage import MemoryRoomStore
+
+        store = MemoryRoomStore()
+        h = Harness()
+        h.muc = MUCService(SERVICE, h.sent.append, h.clock, store=store)
+        h.wire = Wire(rooms=h.muc.handler)
+        h.create()
+        h.receive(config_submit(ROMEO, [("muc#roomconfig_persistentroom", "1"),
+                                        ("muc#roomconfig_roomname", "The Garden")]))
+        h.receive(admin_set(ROMEO, "<item affiliation='outcast' jid='tybalt@example.org'><reason>feud</reason></item>"))
+        h.receive(f"<message xmlns='jabber:client' type='groupchat' from='{ROMEO}' to='{ROOM}'>"
+                  "<subject>Verona</subject></message>")
+        h.say(ROMEO, "remember me", id="r1")
+        h.receive(f"<presence xmlns='jabber:client' type='unavailable' from='{ROMEO}' to='{ROOM}/romeo'/>")
+        self.assertIn(ROOM, h.muc.rooms)  # persistent: empty but kept
+
+        again = Harness()
+        again.muc = MUCService(SERVICE, again.sent.append, again.clock, store=store)
+        again.wire = Wire(rooms=again.muc.handler)
+        room = again.muc.rooms.room(ROOM)
+        self.assertEqual(room.config.name, "The Garden")
+        self.assertEqual(room.subject.text, "Verona")
+        self.assertEqual(room.affiliation_data("tybalt@example.org")["reason"], "feud")
+        [error] = again.join("tybalt@example.org/x", "tybalt")
+        self.assertEqual(condition(error)[0], "forbidden")
+        out = to(again.join(JULIET, "juliet"), JULIET)
+        history = [s for s in out if s.name == "message" and s.body]
+        self.assertEqual([str(s.body) for s in history], ["remember me"])
+        self.assertEqual(codes(out[0]), ["110"])  # not a new room: no 201
+
+    def test_destroying_a_persistent_room_deletes_it(self):
+        from mucsvc.storage import MemoryRoomStore
+
+        store = MemoryRoomStore()
+        h = Harness()
+        h.muc = MUCService(SERVICE, h.sent.append, h.clock, store=store)
+        h.wire = Wire(rooms=h.muc.handler)
+        h.create()
+        h.receive(config_submit(ROMEO, [("muc#roomconfig_persistentroom", "1")]))
+        self.assertEqual([r.jid for r in store.load_rooms()], [ROOM])
+        h.receive(f"<iq xmlns='jabber:client' type='set' id='d' from='{ROMEO}' to='{ROOM}'>"
+                  "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>")
+        self.assertEqual(store.load_rooms(), [])

@@ -54,9 +54,10 @@ def test_mistakes_exit_with_one_line(tmp_path, monkeypatch, capsys, text, args, 
     assert err.count("\n") == 1
 
 
-def test_service_tree_has_named_children():
+def test_service_tree_has_named_children(tmp_path):
     config = parse_config({"jid": "muc.example.org", "component_secret": "x",
-                           "http_endpoint": "tcp:0:interface=127.0.0.1", "log_traffic": True},
+                           "http_endpoint": "tcp:0:interface=127.0.0.1", "log_traffic": True,
+                           "storage": str(tmp_path / "rooms.sqlite")},
                           environ={})
     root = service_from_config(config, reactor=MemoryReactorClock())
     component = root.getServiceNamed("component")
@@ -64,6 +65,22 @@ def test_service_tree_has_named_children():
     assert component.logTraffic is True
     assert (component.host, component.port, component.jid) == ("127.0.0.1", 5347, "muc.example.org")
     assert isinstance(root.getServiceNamed("web"), internet.StreamServerEndpointService)
+    assert root.getServiceNamed("muc").rooms.domain == "muc.example.org"
+    assert root.getServiceNamed("storage").store.schema_version >= 1
+
+
+def test_unusable_storage_path_is_one_line(tmp_path, capsys):
+    from mucsvc.tap import makeService
+
+    class Options(dict):
+        config = parse_config({"jid": "muc.example.org", "component_secret": "x",
+                               "storage": str(tmp_path / "missing-dir" / "rooms.sqlite")},
+                              environ={})
+
+    with pytest.raises(SystemExit):
+        makeService(Options())
+    err = capsys.readouterr().err
+    assert err.startswith("twistd muc: config key 'storage': cannot open") and err.count("\n") == 1
 
 
 def test_plugin_is_found_by_twisted():
@@ -78,10 +95,11 @@ def test_plugin_is_found_by_twisted():
 
 def test_muc_tac_builds_the_same_tree(tmp_path, monkeypatch):
     monkeypatch.setenv("MUCSVC_CONFIG", write(
-        tmp_path, 'jid = "muc.example.org"\ncomponent_secret = "x"\nhttp_endpoint = "tcp:0"\n'))
+        tmp_path, 'jid = "muc.example.org"\ncomponent_secret = "x"\nhttp_endpoint = "tcp:0"\n'
+        f'storage = "{tmp_path}/rooms.sqlite"\n'))
     namespace = {"__file__": str(ROOT / "muc.tac")}
     exec(compile((ROOT / "muc.tac").read_text(), "muc.tac", "exec"), namespace)
     from twisted.application.service import IServiceCollection
 
     top = list(IServiceCollection(namespace["application"]))[0]
-    assert {s.name for s in top} == {"component", "muc", "web"}
+    assert {s.name for s in top} == {"component", "storage", "muc", "web"}

@@ -10,12 +10,16 @@ from mucsvc.protocol.occupant_presence import PresencePublisher
 
 class MucContext:
     """The domain ``service`` (a ``MucService``), ``clock`` (an
-    ``IReactorTime``) and ``send`` (raw XML text to the component link)."""
+    ``IReactorTime``), ``send`` (raw XML text to the component link) and
+    ``persistence`` (a ``RoomPersistence``, which keeps stored rooms current)."""
 
-    __slots__ = ("service", "clock", "send", "fanout", "publisher", "domain")
+    __slots__ = ("service", "clock", "send", "fanout", "publisher", "domain", "persistence")
 
-    def __init__(self, service, clock, send):
+    def __init__(self, service, clock, send, persistence=None):
+        from mucsvc.persistence import RoomPersistence
+
         self.service = service
+        self.persistence = persistence if persistence is not None else RoomPersistence()
         self.clock = clock
         self.send = send
         self.domain = service.domain

@@ -27,6 +27,22 @@ class Outgoing:
         """The stanza addressed to ``jid``."""
         return self._head + escape_attr(jid) + self._tail
 
+    @property
+    def text(self) -> str:
+        """The stanza with an empty ``to``: how history is stored."""
+        return self._head + self._tail
+
+    @classmethod
+    def from_text(cls, text: str) -> "Outgoing":
+        """Rebuild from :attr:`text` (a stored history message)."""
+        split = text.find(' to="')
+        if split < 0 or text[split + 5:split + 6] != '"':
+            raise ValueError(f"not an addressable stanza: {text[:80]!r}")
+        outgoing = cls.__new__(cls)
+        outgoing._head = text[:split + 5]
+        outgoing._tail = text[split + 5:]
+        return outgoing
+
 
 class Fanout:
     """Sends :class:`Outgoing` stanzas through ``send`` (raw text to the link)."""

@@ -95,12 +95,14 @@ class MessageHandler:
             replay = Outgoing("message", attributes, content + delay)
             chars = len(replay.to(""))
         outcome = room.groupchat(sender, now, payload=replay, chars=chars, historic=historic)
+        if outcome.recorded:
+            context.persistence.history(room, outcome.entry)
         context.fanout.to_occupants(Outgoing("message", attributes, content), room.occupants)
-        return outcome
 
     def subject(self, stanza, sender, room) -> None:
         text = str(child(stanza, stanza.uri, "subject"))
         changed = room.change_subject(sender, text, self.context.now())
+        self.context.persistence.subject(room)
         message = Outgoing("message", (("from", f"{room.jid}/{changed.sender.nick}"),
                                        ("type", "groupchat")),
                            text_element("subject", changed.subject.text))

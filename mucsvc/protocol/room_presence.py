@@ -66,6 +66,8 @@ class PresenceHandler:
             muc_x=muc_x is not None, password=password)
         publisher = context.publisher
         if isinstance(outcome, Joined):
+            if outcome.created:
+                context.persistence.created(room)
             occupant = outcome.occupant
             publisher.occupant_list(room, occupant, sender)
             presence = OccupantPresence(room, occupant, payload=occupant.presence or "",

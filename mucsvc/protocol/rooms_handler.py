@@ -15,6 +15,7 @@ from mucsvc.protocol.config_form import build_config_form, parse_config_submissi
 from mucsvc.protocol.context import MucContext
 from mucsvc.protocol.occupant_presence import OccupantPresence
 from mucsvc.protocol.replies import error_reply, iq_result
+from mucsvc.protocol.room_admin import AdminHandler
 from mucsvc.protocol.room_iq import IqHandler
 from mucsvc.protocol.room_messages import MessageHandler
 from mucsvc.protocol.room_presence import PresenceHandler
@@ -37,12 +38,15 @@ class RoomsHandler:
 
     log = Logger()
 
-    def __init__(self, service, clock, send, secret: bytes):
-        self.context = MucContext(service, clock, send)
+    def __init__(self, service, clock, send, secret: bytes, persistence=None):
+        self.context = MucContext(service, clock, send, persistence)
         self.presence = PresenceHandler(self.context)
         self.messages = MessageHandler(self.context, self.presence)
         self.iqs = IqHandler(self.context, secret)
+        self.admin = AdminHandler(self.context, self.context.persistence)
         self.iqs.room_handlers.update({
+            ("get", namespaces.MUC_ADMIN, "query"): self.admin.get,
+            ("set", namespaces.MUC_ADMIN, "query"): self.admin.set,
             ("get", namespaces.DISCO_INFO, "query"): self.disco_info,
             ("get", namespaces.DISCO_ITEMS, "query"): self.disco_items,
             ("set", namespaces.MUC_OWNER, "query"): self.owner_set,
@@ -144,6 +148,7 @@ class RoomsHandler:
             self.context.send(iq_result(iq))
             return
         outcome = room.configure(sender, self.context.now(), **submission.config_changes)
+        self.context.persistence.config_changed(room, outcome.old)
         self.context.send(iq_result(iq))
         self.announce_config(room, outcome)
 
@@ -168,6 +173,7 @@ class RoomsHandler:
         outcome = self.service.destroy(room.jid, sender, reason=reason,
                                        alternate_venue=destroy.getAttribute("jid"),
                                        password=password)
+        self.context.persistence.destroyed(room)
         self.announce_destroyed(outcome)
         self.context.send(iq_result(iq))
 

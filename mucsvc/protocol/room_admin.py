@@ -1,0 +1,121 @@
+"""``muc#admin``: changing roles by nick and affiliations by JID, and the lists
+(XEP-0045 §8-9), the way Prosody reads the request."""
+
+from __future__ import annotations
+
+from twisted.words.protocols.jabber import jid as jabber_jid
+
+from mucsvc.protocol import announcements, namespaces
+from mucsvc.protocol.refusal import Refusal
+from mucsvc.protocol.replies import iq_result
+from mucsvc.protocol.xmltext import element
+from mucsvc.rooms import Affiliation, Role, prep_nick
+from mucsvc.rooms.errors import Forbidden, MucError
+
+_QUERY = (("xmlns", namespaces.MUC_ADMIN),)
+
+
+class AdminHandler:
+    def __init__(self, context, persistence):
+        self.context = context
+        self.persistence = persistence
+
+    # ---- lists -------------------------------------------------------------------
+
+    def get(self, iq, sender, room, query) -> None:
+        item = _first_item(query)
+        if item is None:
+            raise Refusal("bad-request")
+        affiliation, role = item.getAttribute("affiliation"), item.getAttribute("role")
+        if affiliation and not role:
+            wanted = _parse(Affiliation, affiliation)
+            if not room.may_list_affiliation(sender, wanted):
+                raise Forbidden(None)
+            items = "".join(
+                element("item", (("affiliation", wanted.value), ("jid", jid),
+                                 ("nick", (data or {}).get("reserved_nickname"))))
+                for jid, data in room.affiliation_list(wanted))
+        elif role and not affiliation:
+            wanted = _parse(Role, role)
+            if not room.may_list_role(sender):
+                raise Forbidden(None)
+            items = "".join(
+                element("item", (("affiliation", room.affiliation_of(o.bare_jid).value),
+                                 ("role", o.role.value), ("jid", session), ("nick", o.nick)))
+                for o in room.occupants_with_role(wanted) for session in o.sessions)
+        else:
+            raise Refusal("bad-request")
+        self.context.send(iq_result(iq, element("query", _QUERY, items)))
+
+    # ---- changes -----------------------------------------------------------------
+
+    def set(self, iq, sender, room, query) -> None:
+        items = [i for i in query.elements() if i.name == "item"]
+        if not items:
+            raise Refusal("bad-request")
+        for item in items:
+            self._apply(item, sender, room)
+        self.context.send(iq_result(iq))
+
+    def _apply(self, item, sender, room) -> None:
+        jid = item.getAttribute("jid")
+        nick = item.getAttribute("nick")
+        affiliation = item.getAttribute("affiliation")
+        role = item.getAttribute("role")
+        if jid is not None:
+            jid = _bare_jid(jid)
+        if nick is not None:
+            try:
+                nick = prep_nick(nick)
+            except MucError:
+                raise Refusal("jid-malformed", "modify", "invalid nickname") from None
+        if jid is None and nick is not None:
+            # Some clients name the user by nick when changing an affiliation.
+            occupant = room.occupant_by_nick(nick)
+            if occupant is not None:
+                jid = occupant.bare_jid
+        elif role is not None and nick is None and jid is not None:
+            occupant = next((o for o in room.occupants if o.bare_jid == jid), None)
+            if occupant is not None:
+                nick = occupant.nick
+        reason = _reason(item)
+        if affiliation is not None and jid is not None and role is None:
+            outcome = room.set_affiliation(sender, jid, affiliation, reason)
+            self.persistence.affiliation(room, outcome.jid)
+            announcements.affiliation_changed(self.context, room, outcome)
+        elif role is not None and nick is not None and affiliation is None:
+            outcome = room.set_role(sender, nick, role, reason)
+            announcements.role_changed(self.context, room, outcome)
+        else:
+            raise Refusal("bad-request")
+
+
+def _first_item(query):
+    for item in query.elements():
+        if item.name == "item":
+            return item
+    return None
+
+
+def _parse(kind, value):
+    try:
+        return kind.parse(value)
+    except MucError:
+        raise Refusal("bad-request") from None
+
+
+def _bare_jid(value: str) -> str:
+    try:
+        parsed = jabber_jid.JID(value)
+    except (jabber_jid.InvalidFormat, UnicodeError):
+        raise Refusal("jid-malformed", "modify") from None
+    if parsed.resource is not None:
+        raise Refusal("jid-malformed", "modify", "Bare JID expected, got full JID")
+    return parsed.userhost()
+
+
+def _reason(item):
+    for child in item.elements():
+        if child.name == "reason":
+            return str(child)
+    return None
