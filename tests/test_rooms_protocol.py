@@ -522,3 +522,69 @@ class PersistenceTests(unittest.TestCase):
         h.receive(f"<iq xmlns='jabber:client' type='set' id='d' from='{ROMEO}' to='{ROOM}'>"
                   "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>")
         self.assertEqual(store.load_rooms(), [])
+
+
+class RequestTests(unittest.TestCase):
+    def setUp(self):
+        self.h = Harness()
+        self.h.create()
+        self.h.join(JULIET, "juliet")
+
+    def invite(self, who, invitee, reason=""):
+        reason_xml = f"<reason>{reason}</reason>" if reason else ""
+        return self.h.receive(f"<message xmlns='jabber:client' id='inv' from='{who}' to='{ROOM}'>"
+                              f"<x xmlns='http://jabber.org/protocol/muc#user'><invite to='{invitee}'>"
+                              f"{reason_xml}</invite></x></message>")
+
+    def test_invite_is_relayed_from_the_room_with_inviter_nick(self):
+        [invite] = self.invite(JULIET, "nurse@example.org", "come")
+        self.assertEqual((invite["to"], invite["from"], invite["id"]), ("nurse@example.org", ROOM, "inv"))
+        element = first(muc_x(invite), "invite")
+        self.assertEqual((element["from"], str(first(element, "reason"))), (ROOM + "/juliet", "come"))
+        self.assertEqual(str(invite.body), f"{ROOM}/juliet invited you to the room {ROOM} (come)")
+        conference = next(invite.elements("jabber:x:conference", "x"))
+        self.assertEqual(conference["jid"], ROOM)
+
+    def test_invite_carries_the_password(self):
+        self.h.receive(config_submit(ROMEO, [("muc#roomconfig_roomsecret", "s3cret")]))
+        [invite] = self.invite(ROMEO, "nurse@example.org")
+        self.assertEqual(str(first(muc_x(invite), "password")), "s3cret")
+
+    def test_members_only_invite_by_participant_is_forbidden_then_allowed_for_admins(self):
+        self.h.receive(admin_set(ROMEO, "<item affiliation='member' jid='juliet@example.org'/>"))
+        self.h.receive(config_submit(ROMEO, [("muc#roomconfig_membersonly", "1")]))
+        [error] = self.invite(JULIET, "nurse@example.org")
+        self.assertEqual(condition(error)[0], "forbidden")
+        out = self.invite(ROMEO, "nurse@example.org")
+        self.assertEqual(out[-1]["to"], "nurse@example.org")
+        room = self.h.muc.rooms.room(ROOM)
+        self.assertEqual(room.affiliation_of("nurse@example.org").value, "member")
+
+    def test_decline_goes_back_to_the_inviter(self):
+        [decline] = self.h.receive(
+            f"<message xmlns='jabber:client' from='{NURSE}' to='{ROOM}'>"
+            "<x xmlns='http://jabber.org/protocol/muc#user'><decline to='juliet@example.org'>"
+            "<reason>busy</reason></decline></x></message>")
+        self.assertEqual((decline["to"], decline["from"]), ("juliet@example.org", ROOM))
+        self.assertEqual(first(muc_x(decline), "decline")["from"], NURSE)
+
+    def test_voice_request_and_grant(self):
+        h = self.h
+        h.receive(config_submit(ROMEO, [("muc#roomconfig_moderatedroom", "1")]))
+        h.join(NURSE, "nurse")
+        out = h.receive(f"<message xmlns='jabber:client' from='{NURSE}' to='{ROOM}'>"
+                        "<x xmlns='jabber:x:data' type='submit'>"
+                        "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field>"
+                        "<field var='muc#role'><value>participant</value></field></x></message>")
+        [request] = out
+        self.assertEqual(request["to"], ROMEO)
+        form = next(request.elements("jabber:x:data", "x"))
+        values = {f["var"]: str(first(f, "value")) for f in form.elements() if f.name == "field"}
+        self.assertEqual((values["muc#jid"], values["muc#roomnick"]), (NURSE, "nurse"))
+        out = h.receive(f"<message xmlns='jabber:client' from='{ROMEO}' to='{ROOM}'>"
+                        "<x xmlns='jabber:x:data' type='submit'>"
+                        "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field>"
+                        f"<field var='muc#jid'><value>{NURSE}</value></field>"
+                        "<field var='muc#request_allow'><value>true</value></field></x></message>")
+        self.assertEqual(items(to(out, NURSE)[0])[0]["role"], "participant")
+        self.assertEqual(len(h.say(NURSE, "thank you")), 3)

@@ -8,6 +8,7 @@ from mucsvc.protocol import namespaces
 from mucsvc.protocol.context import xmpp_datetime
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.occupant_presence import occupant_id_element
+from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
 from mucsvc.protocol.xmltext import element, text_element
 from mucsvc.rooms import is_subject_change
@@ -50,6 +51,7 @@ class MessageHandler:
     def __init__(self, context, presence_handler):
         self.context = context
         self.presence = presence_handler
+        self.requests = RequestHandler(context)
 
     # ---- to the room -----------------------------------------------------------
 
@@ -67,7 +69,7 @@ class MessageHandler:
 
     def normal(self, stanza, sender, room) -> None:
         """Mediated invitations and voice requests arrive as normal messages."""
-        raise BadRequest(None)
+        self.requests.handle(stanza, sender, room)
 
     def groupchat(self, stanza, sender, room) -> None:
         has_subject = child(stanza, stanza.uri, "subject") is not None

@@ -107,7 +107,8 @@ class RoomsHandler:
         content = element("identity", (("category", "conference"), ("type", "text"),
                                        ("name", room_identity_name(room))))
         features = [namespaces.MUC, namespaces.MUC_STABLE_ID, namespaces.MUC_SELF_PING,
-                    namespaces.DISCO_INFO, namespaces.DISCO_ITEMS, namespaces.OCCUPANT_ID]
+                    namespaces.MUC_REQUEST, namespaces.DISCO_INFO, namespaces.DISCO_ITEMS,
+                    namespaces.OCCUPANT_ID]
         features += [f for f in room.features() if f != namespaces.MUC]
         features += self.room_features
         content += "".join(element("feature", (("var", f),)) for f in features)
