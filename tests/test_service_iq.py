@@ -126,3 +126,13 @@ class RouterTests(unittest.TestCase):
         wire = Wire()
         wire.receive(iq("<ping xmlns='urn:xmpp:ping'/>", to=SERVICE + "/x"))
         self.assertEqual(wire.take()[0].error.firstChildElement().name, "service-unavailable")
+
+
+class RecipientParsingTests(unittest.TestCase):
+    def test_unpreppable_nick_is_handed_on_raw(self):
+        from mucsvc.protocol.router import parse_recipient
+
+        recipient = parse_recipient("Room@muc.example.org/\U0001F916")
+        self.assertEqual((recipient.userhost(), recipient.resource), ("room@muc.example.org", "\U0001F916"))
+        self.assertIsNone(parse_recipient("bad@@host/x"))
+        self.assertEqual(parse_recipient("room@muc.example.org/Nick").resource, "Nick")

@@ -59,11 +59,7 @@ class StanzaRouter(XMPPHandler):
         return to == self.service_jid
 
     def _route(self, stanza):
-        to = stanza.getAttribute("to")
-        try:
-            recipient = jabber_jid.internJID(to) if to else None
-        except (jabber_jid.InvalidFormat, UnicodeError):
-            recipient = None
+        recipient = parse_recipient(stanza.getAttribute("to"))
         if recipient is None or recipient.host != self.service_jid:
             if wants_reply(stanza):
                 self.send(error_reply(stanza, "jid-malformed"))
@@ -83,3 +79,38 @@ def _excerpt(stanza, limit: int = 500) -> str:
     """The stanza's XML, cut short: a log line must not carry a huge payload."""
     xml = stanza.toXml()
     return xml if len(xml) <= limit else xml[:limit] + "…"
+
+
+class RawResourceJID:
+    """A recipient whose resource (a nick) fails stringprep.
+
+    The room, not the router, decides what such a nick means: a join with it
+    gets the room's own ``jid-malformed`` (Prosody's "Nickname must pass
+    strict validation"), so the resource is handed on as it came.
+    """
+
+    __slots__ = ("user", "host", "resource")
+
+    def __init__(self, user, host, resource):
+        self.user, self.host, self.resource = user, host, resource
+
+    def userhost(self) -> str:
+        return f"{self.user}@{self.host}" if self.user else self.host
+
+
+def parse_recipient(to):
+    """The stanza's ``to`` as a JID, or None when even its bare part is malformed."""
+    if not to:
+        return None
+    try:
+        return jabber_jid.internJID(to)
+    except (jabber_jid.InvalidFormat, UnicodeError):
+        pass
+    bare, slash, resource = to.partition("/")
+    try:
+        base = jabber_jid.internJID(bare)
+    except (jabber_jid.InvalidFormat, UnicodeError):
+        return None
+    if not slash or base.resource is not None:
+        return None
+    return RawResourceJID(base.user, base.host, resource)

@@ -131,7 +131,8 @@ class ModerationRules:
             actor_role=self.effective_role(actor_jid),
             requested=affiliation,
             whois_anyone=self.config.whois == "anyone",
-            member_list_roles=self.config.get_member_list)
+            member_list_roles=self.config.get_member_list,
+            members_only=self.config.members_only)
 
     def may_list_role(self, actor_jid: str) -> bool:
         """Whether ``actor_jid`` may list occupants by role (moderators, or

@@ -116,16 +116,17 @@ def may_invite(*, role: Role, affiliation: Affiliation, members_only: bool,
 
 def may_list_affiliation(*, actor_affiliation: Affiliation, actor_role: Role,
                          requested: Affiliation, whois_anyone: bool,
-                         member_list_roles: frozenset) -> bool:
+                         member_list_roles: frozenset, members_only: bool = False) -> bool:
     """Who may retrieve the list of users with ``requested`` affiliation.
 
-    Admins and owners may see lists at or below their own rank; everyone
-    may in a non-anonymous room (nothing is hidden there; Prosody does the
-    same); and roles listed in ``get_member_list`` may see the member list.
+    Admins and owners may see lists at or below their own rank; members of a
+    members-only, non-anonymous room may see every list (nothing is hidden
+    from them there; Prosody's rule); and roles listed in
+    ``get_member_list`` may see the member list.
     """
     if actor_affiliation >= Affiliation.ADMIN and actor_affiliation >= requested:
         return True
-    if whois_anyone:
+    if members_only and whois_anyone and actor_affiliation >= Affiliation.MEMBER:
         return True
     return requested is Affiliation.MEMBER and actor_role in member_list_roles
 

@@ -242,12 +242,15 @@ def test_list_permissions():
     assert not room.may_list_role(BOB)
 
 
-def test_member_list_roles_and_non_anonymous_rooms():
+def test_member_list_roles_and_non_anonymous_members_only_rooms():
     room = new_room(get_member_list=["participant"])
     join(room, BOB, "Bob")
     assert room.may_list_affiliation(BOB, Affiliation.MEMBER)
     assert not room.may_list_affiliation(BOB, Affiliation.OUTCAST)
     room.configure(OWNER, 2.0, whois="anyone")
+    assert not room.may_list_affiliation(BOB, Affiliation.OUTCAST)
+    room.set_affiliation(OWNER, BOB, Affiliation.MEMBER)
+    room.configure(OWNER, 3.0, members_only=True)
     assert room.may_list_affiliation(BOB, Affiliation.OUTCAST)
 
 

@@ -187,20 +187,25 @@ def test_invite(role, aff, members_only, allow_invites, allowed):
                       allow_invites=allow_invites) is allowed
 
 
-@pytest.mark.parametrize("actor_aff, actor_role, requested, whois_anyone, member_roles, allowed", [
-    (A.OWNER, R.NONE, A.OWNER, False, frozenset(), True),
-    (A.ADMIN, R.NONE, A.ADMIN, False, frozenset(), True),
-    (A.ADMIN, R.NONE, A.OWNER, False, frozenset(), False),   # not above one's own rank
-    (A.ADMIN, R.NONE, A.OUTCAST, False, frozenset(), True),
-    (A.MEMBER, R.PARTICIPANT, A.MEMBER, False, frozenset(), False),
-    (A.MEMBER, R.PARTICIPANT, A.MEMBER, True, frozenset(), True),  # non-anonymous room
-    (A.NONE, R.PARTICIPANT, A.MEMBER, False, frozenset({R.PARTICIPANT}), True),
-    (A.NONE, R.PARTICIPANT, A.OUTCAST, False, frozenset({R.PARTICIPANT}), False),
+@pytest.mark.parametrize("actor_aff, actor_role, requested, whois_anyone, members_only, member_roles, allowed", [
+    (A.OWNER, R.NONE, A.OWNER, False, False, frozenset(), True),
+    (A.ADMIN, R.NONE, A.ADMIN, False, False, frozenset(), True),
+    (A.ADMIN, R.NONE, A.OWNER, False, False, frozenset(), False),   # not above one's own rank
+    (A.ADMIN, R.NONE, A.OUTCAST, False, False, frozenset(), True),
+    (A.MEMBER, R.PARTICIPANT, A.MEMBER, False, False, frozenset(), False),
+    (A.MEMBER, R.PARTICIPANT, A.MEMBER, True, False, frozenset(), False),  # open room: no
+    (A.MEMBER, R.PARTICIPANT, A.OWNER, True, True, frozenset(), True),  # members-only, non-anonymous
+    (A.NONE, R.NONE, A.OWNER, True, True, frozenset(), False),  # but not to outsiders
+    (A.MEMBER, R.PARTICIPANT, A.OWNER, False, True, frozenset(), False),  # nor when semi-anonymous
+    (A.NONE, R.PARTICIPANT, A.MEMBER, False, False, frozenset({R.PARTICIPANT}), True),
+    (A.NONE, R.PARTICIPANT, A.OUTCAST, False, False, frozenset({R.PARTICIPANT}), False),
 ])
-def test_affiliation_lists(actor_aff, actor_role, requested, whois_anyone, member_roles, allowed):
+def test_affiliation_lists(actor_aff, actor_role, requested, whois_anyone, members_only,
+                           member_roles, allowed):
     assert may_list_affiliation(actor_affiliation=actor_aff, actor_role=actor_role,
                                 requested=requested, whois_anyone=whois_anyone,
-                                member_list_roles=member_roles) is allowed
+                                member_list_roles=member_roles,
+                                members_only=members_only) is allowed
 
 
 def test_role_lists_need_a_moderator():
