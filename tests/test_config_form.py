@@ -172,7 +172,7 @@ def test_default_values_of_a_new_room():
     assert values(x, "muc#roomconfig_roomname") == [""]
     assert values(x, "muc#roomconfig_roomsecret") == [""]
     assert values(x, "muc#roomconfig_persistentroom") == ["0"]
-    assert values(x, "muc#roomconfig_publicroom") == ["1"]
+    assert values(x, "muc#roomconfig_publicroom") == ["0"]
     assert values(x, "muc#roomconfig_whois") == ["moderators"]
     assert values(x, "muc#roomconfig_historylength") == ["20"]
     assert values(x, "muc#roomconfig_presencebroadcast") == ["visitor", "participant", "moderator"]

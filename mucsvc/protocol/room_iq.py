@@ -74,17 +74,33 @@ class IqHandler:
     def _answer(self, iq, sender, room, nick) -> None:
         """A result or error from an occupant's client, back to the requester."""
         requester = room.occupant_by_nick(nick)
-        responder = room.occupant_by_jid(sender)
         decoded = self._decode_id(iq.getAttribute("id") or "")
-        if requester is None or responder is None or decoded is None:
+        if requester is None or decoded is None:
             return  # not an answer to anything we relayed: drop it, as Prosody does
         original_id, requester_tag, responder_tag = decoded
-        if not hmac.compare_digest(self._tag(sender), responder_tag):
+        responder = self._responder(room, sender, responder_tag)
+        if responder is None:
             return
         for session in requester.sessions:
             if hmac.compare_digest(self._tag(session), requester_tag):
                 self._relay(iq, frm=f"{room.jid}/{responder.nick}", to=session, id=original_id)
                 return
+
+    def _responder(self, room, sender: str, responder_tag: bytes):
+        """The occupant whose session we asked.  Queries we sent to the
+        account (vCard, PEP) are answered by the bare JID, so a bare sender
+        stands for any of that account's sessions, as Prosody allows."""
+        occupant = room.occupant_by_jid(sender)
+        if occupant is not None:
+            return occupant if hmac.compare_digest(self._tag(sender), responder_tag) else None
+        if "/" in sender:
+            return None
+        for occupant in room.occupants:
+            if occupant.bare_jid == sender:
+                for session in occupant.sessions:
+                    if hmac.compare_digest(self._tag(session), responder_tag):
+                        return occupant
+        return None
 
     def _relay(self, iq, frm: str, to: str, id: str) -> None:
         head = attrs((("to", to), ("from", frm), ("id", id), ("type", iq.getAttribute("type"))))

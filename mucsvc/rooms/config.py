@@ -42,7 +42,7 @@ class RoomConfig:
     description: str = ""
     language: str = ""
     persistent: bool = False
-    public: bool = True
+    public: bool = False
     members_only: bool = False
     allow_invites: bool = False
     moderated: bool = False

@@ -87,6 +87,8 @@ class PresenceRules:
 
     def _join(self, full_jid, nick, payload, password) -> Joined:
         bare_jid = jids.bare(full_jid)
+        # Prosody checks a reserved nick before the other entry rules.
+        self.check_nick_reservation(bare_jid, nick)
         affiliation = self.affiliation_of(bare_jid)
         config = self.config
         if affiliation is Affiliation.OUTCAST:
@@ -127,6 +129,7 @@ class PresenceRules:
         #1466: a visitor stays a visitor even if the room is no longer
         moderated).
         """
+        self.check_nick_reservation(occupant.bare_jid, new_nick)
         dest = self._by_nick.get(new_nick)
         if dest is not None and dest.bare_jid != occupant.bare_jid:
             raise NickConflict("That nickname is already in use by another occupant")

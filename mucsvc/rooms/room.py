@@ -19,12 +19,13 @@ from mucsvc.rooms.occupant import Occupant, make_occupant_id
 from mucsvc.rooms.outcomes import SERVICE, Actor, ConfigChanged, Destroyed, Subject
 from mucsvc.rooms.permissions import may_configure
 from mucsvc.rooms.presence import PresenceRules
+from mucsvc.rooms.registration import RegistrationRules
 from mucsvc.rooms.roles import Affiliation, Role, default_role
 from mucsvc.rooms.roominfo import RoomInfo, features_of
 
 
 
-class Room(PresenceRules, MessagingRules, ModerationRules):
+class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
     """One chat room.
 
     ``service_admins`` is a set of bare JIDs who act as owners in every room

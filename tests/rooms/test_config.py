@@ -6,7 +6,7 @@ from mucsvc.rooms import NotAcceptable, Role, RoomConfig, ServiceLimits
 def test_prosody_defaults():
     c = RoomConfig()
     assert (c.persistent, c.public, c.members_only, c.moderated, c.allow_invites) == (
-        False, True, False, False, False)
+        False, False, False, False, False)  # Prosody: muc_room_default_public = false
     assert c.password is None and c.whois == "moderators" and c.anonymous
     assert c.change_subject is False and c.history_length == 20 and c.max_users is None
     assert c.presence_broadcast == {Role.VISITOR, Role.PARTICIPANT, Role.MODERATOR}

@@ -139,9 +139,9 @@ def test_discoverable_rooms():
     service = MucService("muc.example")
     locked, _ = service.enter("a@muc.example", OWNER, "O", 0.0)
     open_, _ = service.enter("b@muc.example", OWNER, "O", 0.0)
-    open_.accept_instant(OWNER, 0.0)
+    open_.configure(OWNER, 0.0, public=True)
     hidden, _ = service.enter("c@muc.example", OWNER, "O", 0.0)
-    hidden.configure(OWNER, 0.0, public=False)
+    hidden.accept_instant(OWNER, 0.0)
     assert service.discoverable_rooms() == [open_]
 
 

@@ -9,7 +9,7 @@ OTHER = "garden@muc.example"
 #: A persistent configuration where every field differs from its default,
 #: so a field that is not stored or not read back shows up as a difference.
 EVERY_FIELD_CHANGED = RoomConfig(
-    name="Lounge", description="Talk here", language="fr", persistent=True, public=False,
+    name="Lounge", description="Talk here", language="fr", persistent=True, public=True,
     members_only=True, allow_invites=True, moderated=True, password="s3cret",
     whois="anyone", change_subject=True, history_length=7, default_history_messages=3,
     max_users=42,

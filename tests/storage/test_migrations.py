@@ -72,7 +72,8 @@ def test_a_version_1_database_migrates_to_the_current_version_keeping_its_rooms(
     try:
         assert store.schema_version == schema.current_version()
         room = only_room(store)
-        assert room.config == RoomConfig(persistent=True, name="Old lounge", change_subject=True)
+        assert room.config == RoomConfig(persistent=True, public=True, name="Old lounge",
+                                         change_subject=True)
         assert room.subject == Subject("Welcome", "Owner", 100.5)
         assert room.affiliations == {"owner@example.org": (Affiliation.OWNER, {}),
                                      "alice@example.org": (Affiliation.MEMBER, {"nick": "Ali"})}
