@@ -80,7 +80,16 @@ class AdminHandler:
                 nick = occupant.nick
         reason = _reason(item)
         if affiliation is not None and jid is not None and role is None:
-            outcome = room.set_affiliation(sender, jid, affiliation, reason)
+            data = None
+            if nick is not None:
+                # A nick given with an affiliation reserves it (Prosody); whoever
+                # else sits on it now is asked to leave.
+                squatter = room.occupant_by_nick(nick)
+                if squatter is not None and squatter.bare_jid != jid:
+                    kicked = room.set_role(None, nick, Role.NONE, "This nickname is reserved")
+                    announcements.role_changed(self.context, room, kicked)
+                data = dict(room.affiliation_data(jid), reserved_nickname=nick)
+            outcome = room.set_affiliation(sender, jid, affiliation, reason, data)
             self.persistence.affiliation(room, outcome.jid)
             announcements.affiliation_changed(self.context, room, outcome)
         elif role is not None and nick is not None and affiliation is None:

@@ -16,6 +16,7 @@ from mucsvc.protocol.context import MucContext
 from mucsvc.protocol.occupant_presence import OccupantPresence
 from mucsvc.protocol.replies import error_reply, iq_result
 from mucsvc.protocol.room_admin import AdminHandler
+from mucsvc.protocol.room_register import NS_REGISTER, RegisterHandler
 from mucsvc.protocol.room_iq import IqHandler
 from mucsvc.protocol.room_messages import MessageHandler
 from mucsvc.protocol.room_presence import PresenceHandler
@@ -44,7 +45,10 @@ class RoomsHandler:
         self.messages = MessageHandler(self.context, self.presence)
         self.iqs = IqHandler(self.context, secret)
         self.admin = AdminHandler(self.context, self.context.persistence)
+        self.register = RegisterHandler(self.context)
         self.iqs.room_handlers.update({
+            ("get", NS_REGISTER, "query"): self.register.get,
+            ("set", NS_REGISTER, "query"): self.register.set,
             ("get", namespaces.MUC_ADMIN, "query"): self.admin.get,
             ("set", namespaces.MUC_ADMIN, "query"): self.admin.set,
             ("get", namespaces.DISCO_INFO, "query"): self.disco_info,
@@ -102,13 +106,16 @@ class RoomsHandler:
 
     def disco_info(self, iq, sender, room, query) -> None:
         node = query.getAttribute("node")
+        if node == "x-roomuser-item":
+            self.context.send(iq_result(iq, self.register.disco_nick(iq, sender, room)))
+            return
         if node:
             raise Refusal("item-not-found")
         content = element("identity", (("category", "conference"), ("type", "text"),
                                        ("name", room_identity_name(room))))
         features = [namespaces.MUC, namespaces.MUC_STABLE_ID, namespaces.MUC_SELF_PING,
                     namespaces.MUC_REQUEST, namespaces.DISCO_INFO, namespaces.DISCO_ITEMS,
-                    namespaces.OCCUPANT_ID]
+                    namespaces.OCCUPANT_ID, NS_REGISTER]
         features += [f for f in room.features() if f != namespaces.MUC]
         features += self.room_features
         content += "".join(element("feature", (("var", f),)) for f in features)
