@@ -44,6 +44,19 @@ class MUCService(service.Service):
         """``(room JID, name)`` of the rooms listed in service discovery."""
         return [(room.jid, room.config.name) for room in self.rooms.discoverable_rooms()]
 
+    def is_admin(self, jid: str) -> bool:
+        return jid is not None and jid.split("/", 1)[0] in self.rooms.admins
+
+    def destroy_room(self, room_jid: str, reason: str | None = None) -> bool:
+        """Destroy a room on the service's own authority (admin commands)."""
+        room = self.rooms.room(room_jid)
+        if room is None:
+            return False
+        outcome = self.rooms.destroy(room_jid, None, reason=reason)
+        self.persistence.destroyed(room)
+        self.handler.announce_destroyed(outcome)
+        return True
+
     def expire_locked_rooms(self) -> None:
         for outcome in self.rooms.expire_locked(self.clock.seconds()):
             self.log.info("destroyed {room}: locked and never configured", room=outcome.room_jid)

@@ -20,7 +20,9 @@ from mucsvc.config import Config, ConfigError, load_config
 from mucsvc.muc import MUCService
 from mucsvc.storage import SQLiteRoomStore
 from mucsvc.storage.service import StorageService
+from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
 from mucsvc.protocol.router import StanzaRouter
+from mucsvc.protocol.service_commands import destroy_rooms_command
 from mucsvc.protocol.service_iq import ServiceHandler
 from mucsvc.web.app import WebApp
 
@@ -109,6 +111,12 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
 
     service_handler = ServiceHandler(component.send, name="mucsvc", version=mucsvc.__version__,
                                      public_rooms=muc.public_rooms)
+    commands = AdHocCommands(component.send, config.jid, muc.is_admin)
+    commands.add(destroy_rooms_command(muc))
+    service_handler.extra_features.append(NS_COMMANDS)
+    service_handler.iq_handlers[(NS_COMMANDS, "command")] = commands.handle
+    service_handler.item_nodes[NS_COMMANDS] = commands.items
+
     router = StanzaRouter(config.jid, service_handler, muc.handler)
     router.setHandlerParent(component)
 

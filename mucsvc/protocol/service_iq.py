@@ -49,6 +49,8 @@ class ServiceHandler:
         self.public_rooms = public_rooms
         self.extra_features: list[str] = []
         self.iq_handlers: dict[tuple[str, str], Callable] = {}
+        #: disco#items nodes: node -> callable(requester) -> [(jid, node, name)]
+        self.item_nodes: dict[str, Callable] = {}
 
     def handle(self, stanza: domish.Element, recipient) -> None:
         if stanza.name != "iq":
@@ -90,11 +92,17 @@ class ServiceHandler:
         return result_reply(iq, info.toElement())
 
     def _disco_items(self, iq, query):
-        if query.getAttribute("node"):
-            return error_reply(iq, "item-not-found")
+        node = query.getAttribute("node")
         items = disco.DiscoItems()
-        for room_jid, name in self.public_rooms():
-            items.append(disco.DiscoItem(_jid(room_jid), name=name or None))
+        if node:
+            if node not in self.item_nodes:
+                return error_reply(iq, "item-not-found")
+            items.nodeIdentifier = node
+            for item_jid, item_node, name in self.item_nodes[node](iq.getAttribute("from")):
+                items.append(disco.DiscoItem(_jid(item_jid), item_node, name))
+        else:
+            for room_jid, name in self.public_rooms():
+                items.append(disco.DiscoItem(_jid(room_jid), name=name or None))
         return result_reply(iq, items.toElement())
 
     def _version(self, iq):
