@@ -477,9 +477,9 @@ def test_presence_broadcast():
         "presence_broadcast": frozenset({Role.MODERATOR})}
     assert changes(room, (var, ["moderator", "participant", "visitor"])) == {}
     assert changes(room, (var, [])) == {"presence_broadcast": frozenset()}
-    # "none" is offered (as by Prosody) but no one in the room has that role
+    # "none": affiliated users who are away are shown too (Prosody)
     assert changes(room, (var, ["none", "moderator"])) == {
-        "presence_broadcast": frozenset({Role.MODERATOR})}
+        "presence_broadcast": frozenset({Role.NONE, Role.MODERATOR})}
     assert "admin" in refused(room, (var, ["admin"])).text
 
 

@@ -70,7 +70,7 @@ SUPPORTS_DEFAULT_HISTORY = any(
 _DEFAULTS = RoomConfig()
 _PROSODY_DEFAULT_HISTORY = 20
 _MAXUSERS_CHOICES = (10, 20, 30, 50, 100)
-_ROLE_ORDER = (Role.VISITOR, Role.PARTICIPANT, Role.MODERATOR)
+_ROLE_ORDER = (Role.NONE, Role.VISITOR, Role.PARTICIPANT, Role.MODERATOR)
 #: Values other implementations use for ``muc#roomconfig_allowpm``
 #: (Prosody after 0.12 names roles), read as ours.
 _ALLOWPM_ALIASES = {"visitor": "anyone", "everyone": "anyone", "participant": "participants",
@@ -372,12 +372,10 @@ def _history_length(var, values) -> int:
 
 
 def _roles(var, values, allowed) -> frozenset:
-    """Role names -> roles; ``none`` is accepted (Prosody offers it for
-    presence broadcast) but means nothing for people in the room."""
+    """Role names -> roles (``none`` in presence broadcast means: show the
+    affiliated users who are not in the room, as Prosody does)."""
     roles = set()
     for value in values:
-        if value == "none" and "none" in allowed:
-            continue
         if value not in allowed:
             raise NotAcceptable(f"{var}: {value!r} is not one of {', '.join(allowed)}")
         roles.add(Role(value))

@@ -188,11 +188,15 @@ class PresencePublisher:
         self.to_self(presence)
 
     def occupant_list(self, room, joiner, to_jid: str) -> None:
-        """Every other occupant's presence, to a joining session."""
+        """Every other occupant's presence, to a joining session; with
+        ``none`` among the broadcast roles, also the affiliated users who are
+        not in the room, as unavailable (Prosody's "show offline")."""
         broadcast = room.config.presence_broadcast
         sees_jids = room.sees_real_jids(joiner)
         send = self.fanout.send
+        present = set()
         for occupant in room.occupants:
+            present.add(occupant.bare_jid)
             if occupant is joiner:
                 continue
             same_user = occupant.bare_jid == joiner.bare_jid
@@ -201,3 +205,19 @@ class PresencePublisher:
             presence = OccupantPresence(room, occupant, payload=occupant.presence or "")
             stanza = presence.full() if (sees_jids or same_user) else presence.anonymous()
             send(stanza.to(to_jid))
+        if Role.NONE in broadcast:
+            for bare_jid, affiliation in sorted(room.affiliations.items()):
+                if bare_jid in present:
+                    continue
+                nick = room.registered_nick(bare_jid)
+                if nick or sees_jids:
+                    send(absent_presence(room, bare_jid, nick, sees_jids).to(to_jid))
+
+
+def absent_presence(room, bare_jid: str, nick: str | None, with_jid: bool) -> Outgoing:
+    """An affiliated user who is not in the room, as unavailable presence
+    from their reserved nick (or from the room when they have none)."""
+    item = element("item", (("affiliation", room.affiliation_of(bare_jid).value), ("role", "none"),
+                            ("nick", nick), ("jid", bare_jid if with_jid else None)))
+    return Outgoing("presence", (("from", f"{room.jid}/{nick}" if nick else room.jid),
+                                 ("type", "unavailable")), element("x", _X_ATTRS, item))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.context import parse_xmpp_datetime, xmpp_datetime
-from mucsvc.protocol.occupant_presence import Change, OccupantPresence, status_codes
+from mucsvc.protocol.occupant_presence import Change, OccupantPresence, absent_presence, status_codes
 from mucsvc.protocol.payloads import child, child_text, presence_payload
 from mucsvc.protocol.replies import error_reply
 from mucsvc.protocol.xmltext import element, escape_attr, text_element
@@ -154,6 +154,11 @@ class PresenceHandler:
             raise NotOccupant("You are not currently connected to this chat")
         probed = room.occupant_by_nick(nick)
         if probed is None:
+            # A reserved nick of someone away answers as unavailable.
+            owner = room.registered_jid(nick)
+            if owner is not None:
+                self.context.send(absent_presence(room, owner, nick,
+                                                  room.sees_real_jids(prober)).to(sender))
             return
         presence = OccupantPresence(room, probed, payload=probed.presence or "")
         stanza_out = presence.for_recipient(prober)

@@ -117,6 +117,8 @@ def _roles(option: str, values) -> frozenset:
         roles = frozenset(v if isinstance(v, Role) else Role(v) for v in values)
     except (TypeError, ValueError):
         raise NotAcceptable(f"{option} must list roles") from None
+    if option == "presence_broadcast":
+        return roles  # "none": absent affiliated users are shown as offline
     if not roles <= PRESENT_ROLES:
         raise NotAcceptable(f"{option} may only list visitor, participant, moderator")
     return roles

@@ -43,7 +43,6 @@ def test_empty_password_means_no_password():
     {"moderated": "yes"},
     {"name": 3},
     {"password": 1234},
-    {"presence_broadcast": ["none"]},
     {"presence_broadcast": "moderator"},
     {"presence_broadcast": ["wizard"]},
     {"get_member_list": [42]},
