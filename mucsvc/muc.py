@@ -17,7 +17,8 @@ from twisted.logger import Logger
 
 from mucsvc.persistence import RoomPersistence
 from mucsvc.protocol.rooms_handler import RoomsHandler
-from mucsvc.rooms import MucService, ServiceLimits
+from mucsvc.protocol import announcements
+from mucsvc.rooms import MucService, Role, ServiceLimits
 
 EXPIRY_INTERVAL = 10.0
 
@@ -46,6 +47,16 @@ class MUCService(service.Service):
 
     def is_admin(self, jid: str) -> bool:
         return jid is not None and jid.split("/", 1)[0] in self.rooms.admins
+
+    def kick(self, room_jid: str, nick: str, reason: str | None = None):
+        """Remove an occupant on the service's own authority (status 307, no
+        actor): used by the HTTP kick.  Raises ``NoSuchRoom`` or
+        ``NoSuchOccupant`` (domain errors); returns the ``RoleChanged``
+        outcome once every session has been told."""
+        room = self.rooms.get(room_jid)
+        outcome = room.set_role(None, nick, Role.NONE, reason)
+        announcements.role_changed(self.handler.context, room, outcome)
+        return outcome
 
     def destroy_room(self, room_jid: str, reason: str | None = None) -> bool:
         """Destroy a room on the service's own authority (admin commands)."""

@@ -588,3 +588,28 @@ class RequestTests(unittest.TestCase):
                         "<field var='muc#request_allow'><value>true</value></field></x></message>")
         self.assertEqual(items(to(out, NURSE)[0])[0]["role"], "participant")
         self.assertEqual(len(h.say(NURSE, "thank you")), 3)
+
+
+class ServiceKickTests(unittest.TestCase):
+    def test_service_kick_has_no_actor_and_reaches_every_session(self):
+        h = Harness()
+        h.create()
+        h.join(JULIET, "juliet")
+        h.join("juliet@example.org/phone", "juliet")
+        h.muc.kick(ROOM, "juliet", "Bye")
+        out = [parseXml(s.encode()) for s in h.sent]
+        mine = [s for s in out if s["to"].startswith("juliet@")]
+        self.assertEqual(sorted(s["to"] for s in mine), sorted([JULIET, "juliet@example.org/phone"]))
+        for s in mine:
+            self.assertEqual((s["type"], codes(s)), ("unavailable", ["307", "110"]))
+            item = first(muc_x(s), "item")
+            self.assertEqual(str(first(item, "reason")), "Bye")
+            self.assertEqual([c.name for c in item.elements()], ["reason"])
+        [romeo] = to(out, ROMEO)
+        self.assertEqual(codes(romeo), ["307"])
+
+    def test_owner_can_be_kicked_by_the_service(self):
+        h = Harness()
+        h.create()
+        h.muc.kick(ROOM, "romeo")
+        self.assertNotIn(ROOM, h.muc.rooms)  # the last one out of a temporary room
