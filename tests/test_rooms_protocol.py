@@ -613,3 +613,36 @@ class ServiceKickTests(unittest.TestCase):
         h.create()
         h.muc.kick(ROOM, "romeo")
         self.assertNotIn(ROOM, h.muc.rooms)  # the last one out of a temporary room
+
+
+class AffiliationListFormTests(unittest.TestCase):
+    def setUp(self):
+        self.h = Harness()
+        self.h.create()
+        self.h.join(JULIET, "juliet")
+
+    def submit_lists(self, owners, admins=None):
+        fields = "".join(f"<value>{j}</value>" for j in owners)
+        body = f"<field var='muc#roomconfig_roomowners'>{fields}</field>"
+        if admins is not None:
+            body += "<field var='muc#roomconfig_roomadmins'>" + "".join(
+                f"<value>{j}</value>" for j in admins) + "</field>"
+        return self.h.receive(
+            f"<iq xmlns='jabber:client' type='set' id='cfg' from='{ROMEO}' to='{ROOM}'>"
+            "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'>"
+            "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+            f"{body}</x></query></iq>")
+
+    def test_owner_list_grants_and_occupant_is_told(self):
+        out = self.submit_lists(["romeo@example.org", "juliet@example.org"], ["nurse@example.org"])
+        room = self.h.muc.rooms.room(ROOM)
+        self.assertEqual(room.affiliation_of("juliet@example.org").value, "owner")
+        self.assertEqual(room.affiliation_of("nurse@example.org").value, "admin")
+        self.assertEqual(to(out, ROMEO)[0]["type"], "result")
+        told = [s for s in to(out, JULIET) if s.name == "presence"]
+        self.assertEqual(items(told[-1])[0]["affiliation"], "owner")
+
+    def test_empty_owner_list_is_refused_and_changes_nothing(self):
+        [error] = self.submit_lists([])
+        self.assertEqual(condition(error)[0], "not-acceptable")
+        self.assertEqual(self.h.muc.rooms.room(ROOM).affiliation_of("romeo@example.org").value, "owner")

@@ -27,7 +27,9 @@ from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.occupant_presence import status_codes
 from mucsvc.protocol.xmltext import element, text_element
 from mucsvc.rooms.permissions import may_configure
-from mucsvc.rooms.errors import Forbidden, MucError, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
+from mucsvc.protocol import announcements
+from mucsvc.rooms import Affiliation
+from mucsvc.rooms.errors import Forbidden, MucError, NotAcceptable, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
     RoomNameInvalid
 
 #: Errors about the room's existence come from the service, as in Prosody.
@@ -155,10 +157,34 @@ class RoomsHandler:
         if submission.cancelled:
             self.context.send(iq_result(iq))
             return
+        if submission.owners is not None and not submission.owners:
+            raise NotAcceptable("A room needs at least one owner")
         outcome = room.configure(sender, self.context.now(), **submission.config_changes)
         self.context.persistence.config_changed(room, outcome.old)
+        changes = self.affiliation_lists(room, sender, submission)
         self.context.send(iq_result(iq))
         self.announce_config(room, outcome)
+        for change in changes:
+            announcements.affiliation_changed(self.context, room, change)
+
+    def affiliation_lists(self, room, sender, submission) -> list:
+        """Apply the form's owner and admin lists (XEP-0045 §10.5, §10.8):
+        listed users get the affiliation; users dropped from a list become
+        members in a members-only room and unaffiliated elsewhere."""
+        changes = []
+        demoted = Affiliation.MEMBER if room.config.members_only else Affiliation.NONE
+        for wanted, affiliation in ((submission.owners, Affiliation.OWNER),
+                                    (submission.admins, Affiliation.ADMIN)):
+            if wanted is None:
+                continue
+            current = {jid for jid, _ in room.affiliation_list(affiliation)}
+            for jid in sorted(set(wanted) - current):
+                changes.append(room.set_affiliation(sender, jid, affiliation))
+            for jid in sorted(current - set(wanted)):
+                changes.append(room.set_affiliation(sender, jid, demoted))
+        for change in changes:
+            self.context.persistence.affiliation(room, change.jid)
+        return changes
 
     def announce_config(self, room, outcome) -> None:
         context = self.context
