@@ -35,3 +35,15 @@ class Wire:
         sent = list(self.output)
         del self.output[:]
         return sent
+
+
+def stanzas_in(sent) -> list:
+    """Every stanza in what the service sent: elements, and texts that may
+    hold several stanzas back to back (a broadcast is written at once)."""
+    out = []
+    for item in sent:
+        if isinstance(item, str):
+            out.extend(parseXml(f"<batch>{item}</batch>".encode("utf-8")).elements())
+        else:
+            out.append(item)
+    return out

@@ -2,12 +2,11 @@
 
 from twisted.internet.task import Clock
 from twisted.trial import unittest
-from wokkel.generic import parseXml
 
 from mucsvc.muc import MUCService
 from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
 from mucsvc.protocol.service_commands import DESTROY_NODE, destroy_rooms_command
-from tests.helpers import SERVICE, Wire
+from tests.helpers import SERVICE, Wire, stanzas_in
 
 ADMIN = "admin@example.org/console"
 ROMEO = "romeo@example.org/balcony"
@@ -30,9 +29,9 @@ class DestroyCommandTests(unittest.TestCase):
 
     def receive(self, xml):
         self.wire.receive(xml)
-        out = self.sent + self.wire.take()
+        out = stanzas_in(self.sent + self.wire.take())
         del self.sent[:]
-        return [parseXml(s.encode()) if isinstance(s, str) else s for s in out]
+        return out
 
     def command(self, who, form=""):
         return self.receive(f"<iq xmlns='jabber:client' type='set' id='c' from='{who}' to='{SERVICE}'>"

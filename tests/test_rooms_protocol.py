@@ -3,10 +3,9 @@
 import mucsvc  # noqa: F401
 from twisted.internet.task import Clock
 from twisted.trial import unittest
-from wokkel.generic import parseXml
 
 from mucsvc.muc import MUCService
-from tests.helpers import SERVICE, Wire
+from tests.helpers import SERVICE, Wire, stanzas_in
 
 ROOM = f"garden@{SERVICE}"
 ROMEO = "romeo@example.org/balcony"
@@ -26,8 +25,7 @@ class Harness:
 
     def receive(self, xml):
         self.wire.receive(xml)
-        out = [parseXml(s.encode("utf-8")) if isinstance(s, str) else s for s in self.sent]
-        out += self.wire.take()
+        out = stanzas_in(self.sent + self.wire.take())
         del self.sent[:]
         return out
 
@@ -103,7 +101,7 @@ class CreationTests(unittest.TestCase):
         self.assertIn(ROOM, h.muc.rooms)
         h.clock.advance(40)
         self.assertNotIn(ROOM, h.muc.rooms)
-        [gone] = [parseXml(s.encode()) for s in h.sent]
+        [gone] = stanzas_in(h.sent)
         self.assertEqual((gone["to"], gone["type"]), (ROMEO, "unavailable"))
         self.assertEqual([c.name for c in muc_x(gone).elements()], ["destroy", "item", "status"])
 
@@ -597,7 +595,7 @@ class ServiceKickTests(unittest.TestCase):
         h.join(JULIET, "juliet")
         h.join("juliet@example.org/phone", "juliet")
         h.muc.kick(ROOM, "juliet", "Bye")
-        out = [parseXml(s.encode()) for s in h.sent]
+        out = stanzas_in(h.sent)
         mine = [s for s in out if s["to"].startswith("juliet@")]
         self.assertEqual(sorted(s["to"] for s in mine), sorted([JULIET, "juliet@example.org/phone"]))
         for s in mine:

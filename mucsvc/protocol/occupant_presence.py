@@ -159,13 +159,15 @@ class PresencePublisher:
                                     from_nick=presence.from_jid.partition("/")[2]).for_recipient
         else:
             return
-        send = self.fanout.send
+        copies = []
         for recipient in room.occupants:
             if recipient is occupant:
                 continue
-            stanza = view(recipient)
+            to = view(recipient).to
             for jid in recipient.sessions:
-                send(stanza.to(jid))
+                copies.append(to(jid))
+        if copies:
+            self.fanout.send("".join(copies))
 
     def to_self(self, presence: OccupantPresence, sessions=None) -> None:
         """The occupant's own sessions, each with its own presence payload
@@ -193,7 +195,8 @@ class PresencePublisher:
         not in the room, as unavailable (Prosody's "show offline")."""
         broadcast = room.config.presence_broadcast
         sees_jids = room.sees_real_jids(joiner)
-        send = self.fanout.send
+        copies = []
+        send = copies.append
         present = set()
         for occupant in room.occupants:
             present.add(occupant.bare_jid)
@@ -212,6 +215,8 @@ class PresencePublisher:
                 nick = room.registered_nick(bare_jid)
                 if nick or sees_jids:
                     send(absent_presence(room, bare_jid, nick, sees_jids).to(to_jid))
+        if copies:
+            self.fanout.send("".join(copies))
 
 
 def absent_presence(room, bare_jid: str, nick: str | None, with_jid: bool) -> Outgoing:

@@ -18,6 +18,7 @@ from twisted.words.protocols.jabber import jid as jabber_jid
 from wokkel.subprotocols import XMPPHandler
 
 from mucsvc.protocol.stanzas import error_reply, wants_reply
+from mucsvc.stats import TrafficStats
 
 
 class StanzaRouter(XMPPHandler):
@@ -26,15 +27,17 @@ class StanzaRouter(XMPPHandler):
     Both are objects with ``handle(stanza, recipient)``; ``rooms`` may be None
     while no room support is wired, in which case stanzas to rooms are
     answered with ``item-not-found`` as for a room that does not exist.
+    ``traffic`` counts the stanzas received (for ``/metrics``).
     """
 
     log = Logger()
 
-    def __init__(self, service_jid: str, service, rooms=None):
+    def __init__(self, service_jid: str, service, rooms=None, traffic=None):
         super().__init__()
         self.service_jid = service_jid
         self.service = service
         self.rooms = rooms
+        self.traffic = traffic if traffic is not None else TrafficStats()
 
     def connectionInitialized(self):
         for name in ("iq", "message", "presence"):
@@ -43,6 +46,7 @@ class StanzaRouter(XMPPHandler):
     def onStanza(self, stanza):
         if getattr(stanza, "handled", False):
             return
+        self.traffic.received(stanza.name)
         # IQ responses to our own requests belong to the StreamManager.
         if stanza.name == "iq" and stanza.getAttribute("type") in ("result", "error") \
                 and self._is_service(stanza.getAttribute("to")):
