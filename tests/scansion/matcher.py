@@ -16,6 +16,13 @@ Two modes:
 it and its descendants. An expected attribute value ``{scansion:any}``
 requires the attribute but accepts any value.
 
+Where scansion's documentation is silent, this matcher takes the stricter
+reading that Prosody's MUC still passes in full: non-strict elements compare
+their text when the script gives one (``<body>``, ``<status>``; an empty
+``<subject/>`` accepts any subject), and two expected children cannot both
+be satisfied by the same received child. Indentation of the script is
+layout, not text.
+
 ``mismatch`` returns None for a match, else one line saying where and how
 the stanzas differ, for failure messages.
 """
