@@ -78,6 +78,11 @@ class MUCService(service.Service):
         self._expiry.start(EXPIRY_INTERVAL, now=False)
 
     def stopService(self):
+        """On shutdown occupants are told (332) while the link is still up:
+        the tree stops ``muc`` before ``component``."""
         if self._expiry.running:
             self._expiry.stop()
+        told = self.handler.announce_shutdown()
+        if told:
+            self.log.info("told {count} occupants that the service is shutting down", count=told)
         return super().stopService()

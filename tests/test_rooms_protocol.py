@@ -644,3 +644,18 @@ class AffiliationListFormTests(unittest.TestCase):
         [error] = self.submit_lists([])
         self.assertEqual(condition(error)[0], "not-acceptable")
         self.assertEqual(self.h.muc.rooms.room(ROOM).affiliation_of("romeo@example.org").value, "owner")
+
+
+class ShutdownTests(unittest.TestCase):
+    def test_stopping_the_service_tells_each_occupant_332(self):
+        h = Harness()
+        h.muc.startService()
+        h.create()
+        h.join(JULIET, "juliet")
+        del h.sent[:]
+        h.muc.stopService()
+        out = stanzas_in(h.sent)
+        self.assertEqual(sorted(s["to"] for s in out), sorted([ROMEO, JULIET]))
+        for s in out:
+            self.assertEqual((s["type"], codes(s)), ("unavailable", ["332", "110"]))
+            self.assertEqual(items(s)[0]["role"], "none")

@@ -211,6 +211,20 @@ class RoomsHandler:
         self.announce_destroyed(outcome)
         self.context.send(iq_result(iq))
 
+    def announce_shutdown(self) -> int:
+        """Tell every occupant the service is going away (status 332), each
+        about itself: the room as they knew it ends with the process.
+        Returns how many occupants were told."""
+        lead = status_codes((332,))
+        publisher = self.context.publisher
+        told = 0
+        for room in list(self.service.rooms()):
+            for occupant in room.evacuate():
+                publisher.to_self(OccupantPresence(room, occupant, payload="", unavailable=True,
+                                                   lead=lead))
+                told += 1
+        return told
+
     def announce_destroyed(self, outcome) -> None:
         inner = ""
         if outcome.reason is not None:

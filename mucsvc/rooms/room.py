@@ -245,6 +245,15 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         """The owner accepted the default configuration (XEP-0045 §10.1.2)."""
         return self.configure(actor_jid, now)
 
+    def evacuate(self) -> tuple:
+        """Everyone leaves (the service is shutting down); returns the
+        occupants, each with role ``none`` and its sessions kept so it can
+        be told.  The room itself, its affiliations and history stay."""
+        occupants = tuple(self._by_nick.values())
+        for occupant in occupants:
+            self._remove_occupant(occupant)
+        return occupants
+
     def destroy(self, actor_jid: str | None, *, reason: str | None = None,
                 alternate_venue: str | None = None, password: str | None = None) -> Destroyed:
         """Empty the room for good (owners only; ``actor_jid`` None: the

@@ -161,3 +161,12 @@ def test_affiliation_of_accepts_full_and_bare_jids():
 def test_room_and_occupants_use_slots():
     room = new_room()
     assert not hasattr(room, "__dict__")
+
+
+def test_evacuate_empties_the_room_but_keeps_it():
+    room = new_room()
+    join(room, ALICE, "Alice")
+    gone = room.evacuate()
+    assert {o.nick for o in gone} == {"Owner", "Alice"}
+    assert all(o.role is Role.NONE and o.sessions for o in gone)
+    assert room.is_empty and room.affiliation_of(OWNER) is Affiliation.OWNER
