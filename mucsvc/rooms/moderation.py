@@ -9,7 +9,7 @@ and only lowered by a downgrade.
 """
 
 from mucsvc.rooms import jids
-from mucsvc.rooms.errors import NoSuchOccupant
+from mucsvc.rooms.errors import NoSuchOccupant, NotAcceptable
 from mucsvc.rooms.outcomes import AffiliationChanged, OccupantChange, RoleChanged
 from mucsvc.rooms.permissions import (
     check_affiliation_change, check_role_change, may_list_affiliation, may_list_role,
@@ -105,6 +105,20 @@ class ModerationRules:
         empty, destroy = self._room_state() if removed else (False, False)
         return AffiliationChanged(target, old, affiliation, actor, reason, tuple(changes),
                                   room_empty=empty, destroy_room=destroy)
+
+    def set_affiliation_data(self, jid: str, data: dict) -> tuple:
+        """Replace the free-form data kept with ``jid``'s affiliation (hats,
+        a reserved nick) without touching the affiliation or any role, and
+        return the user's occupants, whose presence shows that data.  A user
+        with no stored affiliation has no data: `NotAcceptable`."""
+        target = jids.bare(jid)
+        if target not in self._affiliations:
+            raise NotAcceptable("Only affiliated users have affiliation data")
+        if data:
+            self._affiliation_data[target] = dict(data)
+        else:
+            self._affiliation_data.pop(target, None)
+        return tuple(o for o in self._by_nick.values() if o.bare_jid == target)
 
     def _owner_count(self) -> int:
         return sum(1 for aff in self._affiliations.values() if aff is Affiliation.OWNER)

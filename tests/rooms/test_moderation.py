@@ -259,3 +259,18 @@ def test_occupants_with_role():
     join(room, ALICE, "Alice")
     assert [o.nick for o in room.occupants_with_role(Role.MODERATOR)] == ["Owner"]
     assert [o.nick for o in room.occupants_with_role(Role.PARTICIPANT)] == ["Alice"]
+
+
+def test_affiliation_data_changes_leave_roles_alone():
+    room = new_room(moderated=True)
+    room.set_affiliation(OWNER, BOB, Affiliation.MEMBER)
+    join(room, BOB, "Bob")
+    room.set_role(OWNER, "Bob", Role.VISITOR)
+    occupants = room.set_affiliation_data(BOB, {"hats": {"urn:x": {"active": True}}})
+    assert [o.nick for o in occupants] == ["Bob"]
+    assert occupants[0].role is Role.VISITOR
+    assert room.affiliation_data(BOB) == {"hats": {"urn:x": {"active": True}}}
+    room.set_affiliation_data(BOB, {})
+    assert room.affiliation_data(BOB) == {}
+    with pytest.raises(NotAcceptable):
+        room.set_affiliation_data(ALICE, {"x": 1})

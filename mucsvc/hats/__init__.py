@@ -1,0 +1,13 @@
+"""Hats (XEP-0317): labels such as "Teacher" that the service attaches to
+affiliated users of a room and shows in their occupants' presence.
+
+``IHatsService`` is the API other parts of the process use (the ad-hoc
+commands, the HTTP API, any other Twisted service, which finds it with
+``parent.getServiceNamed("hats")``); ``mucsvc.hats.service.HatsService``
+implements it.  The data model is that of Prosody's mod_muc_hats_api.
+"""
+
+from mucsvc.hats.errors import HatsError
+from mucsvc.hats.interface import IHatsService
+
+__all__ = ["HatsError", "IHatsService"]

@@ -1,0 +1,43 @@
+"""``IHatsService``: the hats API, as Prosody's mod_muc_hats_api offers it to
+other modules, for other parts of this process.
+
+Results are Deferreds so that callers are written the same way whatever the
+implementation does; this service's are already fired when returned.
+"""
+
+from __future__ import annotations
+
+from zope.interface import Interface
+
+
+class IHatsService(Interface):
+    """The hats of users affiliated with rooms of this service.
+
+    JIDs may be ``str`` or ``twisted.words.protocols.jabber.jid.JID``; a
+    user's full JID stands for its bare JID.  A hat id is an absolute URI;
+    an attachment is a mapping with optional ``active`` (bool), ``required``
+    (bool) and ``title`` (str); omitted booleans are false.
+
+    Every method fails its Deferred with ``mucsvc.hats.HatsError``:
+    ``item-not-found`` "no such room" for a room not on this service,
+    ``item-not-found`` "user not affiliated with room" unless the user is a
+    member, admin or owner of it, ``bad-request`` for an invalid JID, hat id
+    or attachment.  Nothing changes on error.  A change re-broadcasts the
+    presence of the user's occupants in the room, showing the active hats.
+    """
+
+    def add_user_hat(user_jid, room_jid, hat_id, attachment=None):
+        """Give the user the hat (replacing one with the same id);
+        ``attachment`` defaults to ``{}``.  Fires with None."""
+
+    def remove_user_hat(user_jid, room_jid, hat_id):
+        """Take the hat off the user; a hat the user does not have is no
+        error.  Fires with None."""
+
+    def set_user_hats(user_jid, room_jid, hats):
+        """Make ``hats`` (hat id -> attachment) exactly the user's hats.
+        Fires with None."""
+
+    def get_user_hats(user_jid, room_jid):
+        """Fires with the user's hats: a new dict, hat id -> attachment
+        (``active`` and ``required`` always present, ``title`` when set)."""

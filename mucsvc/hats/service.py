@@ -1,0 +1,63 @@
+"""``HatsService``: the ``hats`` service of the process, implementing
+``IHatsService`` over the rooms of the ``muc`` service.
+
+It is a named child of the root ``MultiService`` (``tap.py``), so any other
+Twisted service in the process finds it with
+``self.parent.getServiceNamed("hats")``; the component carries it too
+(``component.hats``) for protocol handlers.  While it runs it also decides
+whether presence carries Prosody 0.12's legacy hats element.
+"""
+
+from __future__ import annotations
+
+from twisted.application import service
+from twisted.internet import defer
+from zope.interface import implementer
+
+from mucsvc.hats import presence
+from mucsvc.hats.interface import IHatsService
+from mucsvc.hats.wardrobe import Wardrobe
+from mucsvc.protocol import namespaces
+
+
+def _fired(operation, *args):
+    """``operation(*args)`` as an already fired Deferred: its result, or its
+    exception as the failure."""
+    try:
+        return defer.succeed(operation(*args))
+    except Exception:
+        return defer.fail()
+
+
+@implementer(IHatsService)
+class HatsService(service.Service):
+    """Hats of the users of ``muc`` (a ``MUCService``); ``legacy_element``:
+    also show hats in Prosody 0.12's namespace while running.  Rooms
+    advertise ``urn:xmpp:hats:0`` once this exists."""
+
+    def __init__(self, muc, *, legacy_element: bool = False):
+        self.wardrobe = Wardrobe(muc)
+        self.legacy_element = legacy_element
+        features = muc.handler.room_features
+        if namespaces.HATS not in features:
+            features.append(namespaces.HATS)
+
+    def add_user_hat(self, user_jid, room_jid, hat_id, attachment=None):
+        return _fired(self.wardrobe.add, user_jid, room_jid, hat_id, attachment)
+
+    def remove_user_hat(self, user_jid, room_jid, hat_id):
+        return _fired(self.wardrobe.remove, user_jid, room_jid, hat_id)
+
+    def set_user_hats(self, user_jid, room_jid, hats):
+        return _fired(self.wardrobe.set, user_jid, room_jid, hats)
+
+    def get_user_hats(self, user_jid, room_jid):
+        return _fired(self.wardrobe.hats, user_jid, room_jid)
+
+    def startService(self):
+        super().startService()
+        presence.use_legacy_element(self.legacy_element)
+
+    def stopService(self):
+        presence.use_legacy_element(False)
+        return super().stopService()

@@ -1,0 +1,159 @@
+"""The hats API over HTTP, under ``/muc_hats`` of the web service.
+
+The four methods of ``IHatsService``, JSON in and out, for provisioning
+scripts that do not speak XMPP::
+
+    GET  /muc_hats?user=JID&muc=ROOM     -> 200 {"hats": {hat id: attachment}}
+    PUT  /muc_hats?user=JID&muc=ROOM     {"hats": {...}}: exactly these hats
+    POST /muc_hats/add     {"user", "muc", "hat", "attachment" (optional)}
+    POST /muc_hats/remove  {"user", "muc", "hat"}
+
+Every change answers like the ``GET``, with the user's hats afterwards.
+``HatsError`` maps to the status it means (``item-not-found`` 404,
+``bad-request`` 400), with ``{"error": text, "condition": condition}``.
+
+Every request must carry the one configured ``Authorization`` header value
+(``http_muc_hats_authorization_header``), compared in constant time before
+anything else of the request is looked at; otherwise 401.  Without that
+setting the API is not mounted at all and its paths answer 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from klein import Klein
+from twisted.logger import Logger
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from mucsvc.hats.errors import ITEM_NOT_FOUND, HatsError
+from mucsvc.web.kick import MAX_BODY
+from mucsvc.web.responses import json_error, json_response
+
+
+class _Refused(Exception):
+    """A request answered with an error status before reaching the hats."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class HatsApi:
+    """``hats``: an ``IHatsService``; ``authorization``: the exact
+    ``Authorization`` header value requests must carry."""
+
+    app = Klein()
+    log = Logger()
+
+    def __init__(self, hats, authorization: str):
+        if not authorization:
+            raise ValueError("an Authorization header value is required")
+        self.hats = hats
+        self._authorization = authorization.encode("utf-8")
+
+    def resource(self):
+        return self.app.resource()
+
+    # ---- routes ----------------------------------------------------------
+
+    @app.route("/", methods=["GET", "PUT"], strict_slashes=False)
+    async def user_hats(self, request):
+        self._check_authorization(request)
+        user, muc = _query(request, "user"), _query(request, "muc")
+        if request.method == b"PUT":
+            document = _json_body(request)
+            if "hats" not in document:
+                raise _Refused(400, "Missing hats")
+            await self.hats.set_user_hats(user, muc, document["hats"])
+        return await self._answer(request, user, muc)
+
+    @app.route("/", strict_slashes=False)
+    def user_hats_other_methods(self, request):
+        # Mounted below /muc_hats, this resource sees that path as empty, for
+        # which werkzeug reports a wrong method as "not found"; say it here.
+        raise MethodNotAllowed(valid_methods=["GET", "PUT"])
+
+    @app.route("/add", methods=["POST"])
+    async def add(self, request):
+        self._check_authorization(request)
+        document = _json_body(request)
+        user, muc, hat = _fields(document, "user", "muc", "hat")
+        await self.hats.add_user_hat(user, muc, hat, document.get("attachment"))
+        return await self._answer(request, user, muc)
+
+    @app.route("/remove", methods=["POST"])
+    async def remove(self, request):
+        self._check_authorization(request)
+        user, muc, hat = _fields(_json_body(request), "user", "muc", "hat")
+        await self.hats.remove_user_hat(user, muc, hat)
+        return await self._answer(request, user, muc)
+
+    async def _answer(self, request, user, muc) -> bytes:
+        hats = await self.hats.get_user_hats(user, muc)
+        return json_response(request, 200, {"hats": hats})
+
+    def _check_authorization(self, request) -> None:
+        given = request.requestHeaders.getRawHeaders(b"authorization") or []
+        # Two headers are ambiguous; compare anyway so the time taken says
+        # nothing about the configured value.
+        candidate = given[0] if len(given) == 1 else b""
+        if not (hmac.compare_digest(candidate, self._authorization) and len(given) == 1):
+            raise _Refused(401, "Authorization failed")
+
+    # ---- errors ----------------------------------------------------------
+
+    @app.handle_errors
+    def refused(self, request, failure):
+        """JSON for every error, and never a traceback on the wire."""
+        error = failure.value
+        if isinstance(error, HatsError):
+            status = 404 if error.condition == ITEM_NOT_FOUND else 400
+            return json_response(request, status, {"error": error.text, "condition": error.condition})
+        if isinstance(error, _Refused):
+            return json_error(request, error.status, error.message)
+        if isinstance(error, NotFound):
+            return json_error(request, 404, "Not found")
+        if isinstance(error, MethodNotAllowed):
+            request.setHeader(b"Allow", ", ".join(error.valid_methods or []).encode("ascii"))
+            return json_error(request, 405, "Method not allowed")
+        self.log.failure("unhandled error in hats request", failure=failure)
+        return json_error(request, 500, "Internal error")
+
+
+def _query(request, name: str) -> str:
+    values = request.args.get(name.encode("ascii"), [])
+    if len(values) != 1:
+        raise _Refused(400, f"Give {name} once in the query string")
+    try:
+        return values[0].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Refused(400, f"{name} is not UTF-8") from None
+
+
+def _json_body(request) -> dict:
+    """The body as a JSON object (at most ``MAX_BODY`` bytes)."""
+    content = request.content
+    body = b""
+    if content is not None:
+        content.seek(0)
+        body = content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise _Refused(413, f"Body too large (at most {MAX_BODY} bytes)")
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _Refused(400, "Body is not JSON") from None
+    if not isinstance(document, dict):
+        raise _Refused(400, "Body is not a JSON object")
+    return document
+
+
+def _fields(document: dict, *names: str) -> list:
+    values = [document.get(name) for name in names]
+    missing = [name for name, value in zip(names, values) if not isinstance(value, str)]
+    if missing:
+        raise _Refused(400, "Missing or not a string: " + ", ".join(missing))
+    return values

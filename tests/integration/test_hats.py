@@ -1,0 +1,201 @@
+"""Hats (XEP-0317) with real clients behind Prosody: a hat given to Bob
+through the HTTP API or by a service admin's ad-hoc command shows up in
+Alice's view of Bob's presence at once, goes away the same way, and a
+persistent room still has it after ``twistd muc`` is restarted.
+
+Each test runs its own service (own storage file) beside the module's
+Prosody, with the hats API configured; ``admin@localhost`` is a service
+admin in the harness's config.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from tests.integration.muc_process import MucProcess
+from tests.integration.muc_scenarios import (
+    DATA_FORMS_NS,
+    config_submission,
+    create_room,
+    enter,
+    occupant,
+    settle,
+)
+from tests.integration.stanzas import describe, status_codes
+from tests.integration.xmpp_client import all_logged_in, run
+
+HATS_NS = "urn:xmpp:hats:0"
+MUC_ADMIN_NS = "http://jabber.org/protocol/muc#admin"
+COMMANDS_NS = "http://jabber.org/protocol/commands"
+ADD_NODE = "http://prosody.im/protocol/hats#add"
+REMOVE_NODE = "http://prosody.im/protocol/hats#remove"
+HATS_AUTHORIZATION = "Bearer test-hats"
+TEACHER = "http://example.org/hats/teacher"
+
+
+@pytest.fixture(scope="module")
+def users(account):
+    return [account(name) for name in ("alice", "bob", "admin")]
+
+
+@pytest.fixture
+def service(prosody, tmp_path):
+    """A ``twistd muc`` of this test alone, with the hats API on."""
+    process = MucProcess(tmp_path / "muc", prosody, http_muc_hats_authorization_header=HATS_AUTHORIZATION)
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def scenario(prosody, users):
+    def play(body, *names):
+        async def main():
+            async with all_logged_in(prosody, *names) as clients:
+                await body(*clients)
+
+        run(main())
+
+    return play
+
+
+# ---- helpers -------------------------------------------------------------------
+
+
+def hats_of(stanza) -> list[tuple[str, str | None]] | None:
+    """``[(uri, title)]`` of the presence's hats element; None without one."""
+    element = stanza.xml.find(f"{{{HATS_NS}}}hats")
+    if element is None:
+        return None
+    return [(hat.get("uri"), hat.get("title")) for hat in element.iterfind(f"{{{HATS_NS}}}hat")]
+
+
+async def hats_api(service: MucProcess, method: str, path: str, document=None) -> tuple[int, dict]:
+    """One request to the hats API, off the event loop (urllib blocks)."""
+    code, body = await asyncio.to_thread(service.http, method, path, json_body=document,
+                                         headers={"Authorization": HATS_AUTHORIZATION})
+    return code, json.loads(body)
+
+
+def command(node: str, **values: str) -> ET.Element:
+    """An ad-hoc command executed at once with its form filled in."""
+    element = ET.Element(f"{{{COMMANDS_NS}}}command", node=node, action="execute")
+    form = ET.SubElement(element, f"{{{DATA_FORMS_NS}}}x", type="submit")
+    for var, value in values.items():
+        field = ET.SubElement(form, f"{{{DATA_FORMS_NS}}}field", var=var)
+        ET.SubElement(field, f"{{{DATA_FORMS_NS}}}value").text = value
+    return element
+
+
+async def note_of(client, to: str, element: ET.Element) -> tuple[str | None, str | None]:
+    reply = await client.request(to, element, type="set")
+    result = reply.xml.find(f"{{{COMMANDS_NS}}}command")
+    assert result is not None and result.get("status") == "completed", describe(reply)
+    note = result.find(f"{{{COMMANDS_NS}}}note")
+    return note.get("type"), note.text
+
+
+async def room_with_member(alice, bob, room: str) -> None:
+    """Alice's persistent room, Bob a member in it; what they were sent is dropped."""
+    await create_room(alice, room, "Alice")
+    await alice.request(room, config_submission({"muc#roomconfig_persistentroom": "1"}), type="set")
+    member = ET.Element(f"{{{MUC_ADMIN_NS}}}query")
+    ET.SubElement(member, f"{{{MUC_ADMIN_NS}}}item", jid=bob.bare_jid, affiliation="member")
+    await alice.request(room, member, type="set")
+    await enter(bob, room, "Bob")
+    await alice.expect_presence(frm=occupant(room, "Bob"), type=None)
+    await settle(room, alice, bob)
+    alice.forget_unclaimed()
+    bob.forget_unclaimed()
+
+
+async def bobs_presence(alice, room: str):
+    """The next presence of Bob that Alice sees: a re-broadcast, no status codes."""
+    presence = await alice.expect_presence(frm=occupant(room, "Bob"), type=None)
+    assert status_codes(presence) == set(), describe(presence)
+    return presence
+
+
+# ---- the tests ---------------------------------------------------------------------
+
+
+def test_a_hat_given_over_http_is_seen_by_the_other_occupant(scenario, service):
+    room = f"hats-http@{service.jid}"
+
+    async def body(alice, bob):
+        await room_with_member(alice, bob, room)
+
+        code, answer = await hats_api(service, "POST", "/muc_hats/add", {
+            "user": bob.bare_jid, "muc": room, "hat": TEACHER,
+            "attachment": {"active": True, "title": "Teacher"}})
+        assert (code, answer) == (200, {"hats": {TEACHER: {"active": True, "required": False,
+                                                           "title": "Teacher"}}})
+        seen = await bobs_presence(alice, room)
+        assert hats_of(seen) == [(TEACHER, "Teacher")], describe(seen)
+        mine = await bob.expect_self_presence(occupant(room, "Bob"), None)
+        assert hats_of(mine) == [(TEACHER, "Teacher")], describe(mine)
+
+        code, answer = await hats_api(service, "POST", "/muc_hats/remove",
+                                      {"user": bob.bare_jid, "muc": room, "hat": TEACHER})
+        assert (code, answer) == (200, {"hats": {}})
+        seen = await bobs_presence(alice, room)
+        assert hats_of(seen) is None, describe(seen)
+
+        code, _ = await asyncio.to_thread(service.http, "GET", f"/muc_hats?user={bob.bare_jid}&muc={room}",
+                                          headers={"Authorization": "Bearer wrong"})
+        assert code == 401
+
+    scenario(body, "alice", "bob")
+
+
+def test_an_admins_ad_hoc_command_gives_and_takes_a_hat(scenario, service):
+    room = f"hats-adhoc@{service.jid}"
+
+    async def body(alice, bob, admin):
+        await room_with_member(alice, bob, room)
+
+        note = await note_of(admin, service.jid, command(ADD_NODE, user=bob.bare_jid, room=room,
+                                                         title="Teacher", uri=TEACHER))
+        assert note == ("info", "The hat has been added successfully")
+        seen = await bobs_presence(alice, room)
+        assert hats_of(seen) == [(TEACHER, "Teacher")], describe(seen)
+
+        note = await note_of(admin, service.jid, command(REMOVE_NODE, user=bob.bare_jid, room=room,
+                                                         uri=TEACHER))
+        assert note == ("info", "The hat has been removed successfully")
+        seen = await bobs_presence(alice, room)
+        assert hats_of(seen) is None, describe(seen)
+
+        note = await note_of(admin, service.jid, command(ADD_NODE, user=alice.bare_jid, room=room,
+                                                         uri="not a uri"))
+        assert note[0] == "error", note
+
+    scenario(body, "alice", "bob", "admin")
+
+
+def test_hats_of_a_persistent_room_survive_a_restart(scenario, service):
+    room = f"hats-kept@{service.jid}"
+
+    async def body(alice, bob):
+        await room_with_member(alice, bob, room)
+        code, _ = await hats_api(service, "PUT", f"/muc_hats?user={bob.bare_jid}&muc={room}",
+                                 {"hats": {TEACHER: {"active": True, "required": True, "title": "Teacher"}}})
+        assert code == 200
+        await bobs_presence(alice, room)
+
+        await asyncio.to_thread(service.stop)
+        await asyncio.to_thread(service.start)
+
+        assert await hats_api(service, "GET", f"/muc_hats?user={bob.bare_jid}&muc={room}") == (
+            200, {"hats": {TEACHER: {"active": True, "required": True, "title": "Teacher"}}})
+        alice.forget_unclaimed()
+        await enter(alice, room, "Alice")
+        await enter(bob, room, "Bob")
+        seen = await alice.expect_presence(frm=occupant(room, "Bob"), type=None)
+        assert hats_of(seen) == [(TEACHER, "Teacher")], describe(seen)
+
+    scenario(body, "alice", "bob")
