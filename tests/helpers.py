@@ -31,8 +31,8 @@ class Wire:
         return element
 
     def take(self):
-        """The stanzas sent since the last call."""
-        sent = list(self.output)
+        """The stanzas sent since the last call, as elements."""
+        sent = stanzas_in(self.output)
         del self.output[:]
         return sent
 

@@ -52,6 +52,8 @@ class StanzaRouter(XMPPHandler):
                 and self._is_service(stanza.getAttribute("to")):
             return
         stanza.handled = True
+        if not _valid_sender(stanza.getAttribute("from")):
+            return  # nobody to answer; the host server should not let it through
         try:
             self._route(stanza)
         except Exception:
@@ -77,6 +79,16 @@ class StanzaRouter(XMPPHandler):
             self.rooms.handle(stanza, recipient)
         elif wants_reply(stanza):
             self.send(error_reply(stanza, "item-not-found"))
+
+
+def _valid_sender(frm) -> bool:
+    if not frm:
+        return False
+    try:
+        jabber_jid.internJID(frm)
+    except (jabber_jid.InvalidFormat, UnicodeError):
+        return False
+    return True
 
 
 def _excerpt(stanza, limit: int = 500) -> str:
