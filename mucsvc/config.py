@@ -43,6 +43,10 @@ class Config:
     storage: str = "mucsvc.sqlite"
     admins: tuple[str, ...] = ()
     log_traffic: bool = False
+    http_muc_hats_authorization_header: str | None = dataclasses.field(
+        default=None, repr=False
+    )
+    muc_hats_legacy_element: bool = False
 
 
 # key -> (accepted Python types, description of the type for messages)
@@ -56,8 +60,11 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "storage": ((str,), "a string"),
     "admins": ((list,), "a list of bare JIDs"),
     "log_traffic": ((bool,), "true or false"),
+    "http_muc_hats_authorization_header": ((str,), "a string"),
+    "muc_hats_legacy_element": ((bool,), "true or false"),
 }
 KNOWN_KEYS = frozenset(_TYPES)
+KICK_AUTHORIZATION_KEY = "http_muc_kick_authorization_header"
 
 
 def load_config(
@@ -111,6 +118,7 @@ def parse_config(
             hint = f" (or set {SECRET_ENVIRONMENT_VARIABLE})" if required == "component_secret" else ""
             raise ConfigError(required, "missing; it is required" + hint)
 
+    _check_kick_authorization(values.get(KICK_AUTHORIZATION_KEY))
     values["jid"] = _service_jid(values["jid"])
     if "component_port" in values:
         _check_port("component_port", values["component_port"])
@@ -122,7 +130,36 @@ def parse_config(
         raise ConfigError("storage", "must not be empty")
     if "admins" in values:
         values["admins"] = tuple(_bare_jid("admins", a) for a in values["admins"])
+    if "http_muc_hats_authorization_header" in values:
+        _check_header_value("http_muc_hats_authorization_header",
+                            values["http_muc_hats_authorization_header"])
     return Config(**values)
+
+
+def _check_kick_authorization(value: str | None) -> None:
+    """``POST /muc_kick`` removes anyone from any room: like Prosody's
+    mod_http_muc_kick, the service does not run without a header to require.
+    The value must also be one an HTTP client can send: twisted.web strips
+    surrounding spaces and tabs from header values and refuses NUL, CR, LF."""
+    why = "some authorization must be configured for POST /muc_kick"
+    if value is None:
+        raise ConfigError(KICK_AUTHORIZATION_KEY, f"missing; {why}")
+    if not value.strip(" \t"):
+        raise ConfigError(KICK_AUTHORIZATION_KEY, f"empty; {why}")
+    if value != value.strip(" \t"):
+        raise ConfigError(KICK_AUTHORIZATION_KEY,
+                          "must not begin or end with white space (HTTP drops it, so no request could match)")
+    if any(c in value for c in "\0\r\n"):
+        raise ConfigError(KICK_AUTHORIZATION_KEY, "must be one line without NUL characters")
+
+
+def _check_header_value(key: str, value: str) -> None:
+    """An optional header value that an HTTP client can send: twisted.web
+    strips surrounding spaces and tabs and refuses NUL, CR and LF."""
+    if not value.strip(" \t"):
+        raise ConfigError(key, "empty; leave the key out to turn the API off")
+    if value != value.strip(" \t") or any(c in value for c in "\0\r\n"):
+        raise ConfigError(key, "must be one line without surrounding white space or NUL")
 
 
 def _service_jid(value: str) -> str:

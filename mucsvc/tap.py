@@ -17,6 +17,8 @@ from twisted.web import server
 import mucsvc
 from mucsvc.component import MUCComponent
 from mucsvc.config import Config, ConfigError, load_config
+from mucsvc.hats.commands import hat_commands
+from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
 from mucsvc.storage import SQLiteRoomStore
 from mucsvc.storage.service import StorageService
@@ -24,7 +26,10 @@ from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
 from mucsvc.protocol.router import StanzaRouter
 from mucsvc.protocol.service_commands import destroy_rooms_command
 from mucsvc.protocol.service_iq import ServiceHandler
+from mucsvc.stats import TrafficStats
 from mucsvc.web.app import WebApp
+from mucsvc.web.hats import HatsApi
+from mucsvc.web.kick import BoundedRequest
 
 CONFIG_ENVIRONMENT_VARIABLE = "MUCSVC_CONFIG"
 
@@ -99,6 +104,10 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         config.component_secret, reactor=reactor, log_traffic=config.log_traffic)
     component.setName("component")
     component.setServiceParent(root)
+    # Every stanza out passes the component's send (the room broadcasts and
+    # every handler's replies alike): count them there, before anything uses it.
+    traffic = TrafficStats()
+    component.send = traffic.counting(component.send)
 
     storage = StorageService(open_store(config.storage))
     storage.setName("storage")
@@ -109,18 +118,31 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     muc.setName("muc")
     muc.setServiceParent(root)
 
+    hats = HatsService(muc, legacy_element=config.muc_hats_legacy_element)
+    hats.setName("hats")
+    hats.setServiceParent(root)
+    component.hats = hats
+
     service_handler = ServiceHandler(component.send, name="mucsvc", version=mucsvc.__version__,
                                      public_rooms=muc.public_rooms)
     commands = AdHocCommands(component.send, config.jid, muc.is_admin)
     commands.add(destroy_rooms_command(muc))
+    for command in hat_commands(hats):
+        commands.add(command)
     service_handler.extra_features.append(NS_COMMANDS)
     service_handler.iq_handlers[(NS_COMMANDS, "command")] = commands.handle
     service_handler.item_nodes[NS_COMMANDS] = commands.items
 
-    router = StanzaRouter(config.jid, service_handler, muc.handler)
+    router = StanzaRouter(config.jid, service_handler, muc.handler, traffic=traffic)
     router.setHandlerParent(component)
 
-    web = strports.service(config.http_endpoint, server.Site(WebApp(component.link).resource()))
+    app = WebApp(component.link, muc, kick_authorization=config.http_muc_kick_authorization_header,
+                 traffic=traffic)
+    if config.http_muc_hats_authorization_header is not None:
+        app.hats = HatsApi(hats, config.http_muc_hats_authorization_header).resource()
+    # No route takes a form, and none a body over the kick's limit.
+    site = server.Site(app.resource(), requestFactory=BoundedRequest, parsePOSTFormSubmission=False)
+    web = strports.service(config.http_endpoint, site)
     web.setName("web")
     web.setServiceParent(root)
     return root

@@ -5,7 +5,8 @@ import pytest
 
 from mucsvc.config import ConfigError, load_config, parse_config
 
-MINIMAL = {"jid": "muc.example.org", "component_secret": "s3cret"}
+MINIMAL = {"jid": "muc.example.org", "component_secret": "s3cret",
+           "http_muc_kick_authorization_header": "Bearer kick"}
 
 
 def test_defaults():
@@ -14,7 +15,7 @@ def test_defaults():
     assert config.component_host == "127.0.0.1"
     assert config.component_port == 5347
     assert config.http_endpoint == "tcp:5280:interface=127.0.0.1"
-    assert config.http_muc_kick_authorization_header is None
+    assert config.http_muc_kick_authorization_header == "Bearer kick"
     assert config.admins == ()
     assert config.log_traffic is False
 
@@ -24,7 +25,7 @@ def test_secret_is_not_in_repr():
 
 
 def test_secret_from_environment():
-    config = parse_config({"jid": "muc.example.org"},
+    config = parse_config({"jid": "muc.example.org", "http_muc_kick_authorization_header": "Bearer kick"},
                           environ={"MUCSVC_COMPONENT_SECRET": "from-env"})
     assert config.component_secret == "from-env"
 
@@ -61,6 +62,13 @@ def test_jid_and_admins_are_normalised():
     ({"jid": "bad host"}, "jid", "malformed JID"),
     ({"http_endpoint": "tcp:notaport"}, "http_endpoint", "cannot parse endpoint"),
     ({"http_endpoint": "carrier-pigeon:1"}, "http_endpoint", "cannot parse endpoint"),
+    ({"http_muc_kick_authorization_header": ""}, "http_muc_kick_authorization_header",
+     "empty; some authorization must be configured for POST /muc_kick"),
+    ({"http_muc_kick_authorization_header": " \t"}, "http_muc_kick_authorization_header", "empty"),
+    ({"http_muc_kick_authorization_header": "Bearer x "}, "http_muc_kick_authorization_header",
+     "must not begin or end with white space"),
+    ({"http_muc_kick_authorization_header": "Bearer\nx"}, "http_muc_kick_authorization_header",
+     "must be one line"),
 ])
 def test_mistakes_name_the_key(raw, key, words):
     with pytest.raises(ConfigError) as caught:
@@ -72,7 +80,7 @@ def test_mistakes_name_the_key(raw, key, words):
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("missing", ["jid", "component_secret"])
+@pytest.mark.parametrize("missing", ["jid", "component_secret", "http_muc_kick_authorization_header"])
 def test_required_keys(missing):
     raw = dict(MINIMAL)
     del raw[missing]
@@ -84,7 +92,8 @@ def test_required_keys(missing):
 
 def test_load_reads_toml(tmp_path):
     path = tmp_path / "muc.toml"
-    path.write_text('jid = "muc.example.org"\ncomponent_secret = "x"\nadmins = ["a@b.c"]\n')
+    path.write_text('jid = "muc.example.org"\ncomponent_secret = "x"\nadmins = ["a@b.c"]\n'
+                    'http_muc_kick_authorization_header = "Bearer kick"\n')
     assert load_config(path, environ={}).admins == ("a@b.c",)
 
 

@@ -11,6 +11,8 @@ from mucsvc.config import parse_config
 from mucsvc.tap import Options, service_from_config
 
 ROOT = pathlib.Path(__file__).parent.parent
+KICK_SETTING = {"http_muc_kick_authorization_header": "Bearer kick"}
+KICK = 'http_muc_kick_authorization_header = "Bearer kick"\n'
 
 
 def write(tmp_path, text):
@@ -21,7 +23,7 @@ def write(tmp_path, text):
 
 def test_options_read_file_and_override(tmp_path, monkeypatch):
     monkeypatch.delenv("MUCSVC_CONFIG", raising=False)
-    path = write(tmp_path, 'jid = "muc.example.org"\ncomponent_secret = "x"\ncomponent_port = 1\n')
+    path = write(tmp_path, 'jid = "muc.example.org"\ncomponent_secret = "x"\ncomponent_port = 1\n' + KICK)
     options = Options()
     options.parseOptions(["--config", path, "--component-port", "5348",
                           "--http-endpoint", "tcp:0:interface=127.0.0.1", "--jid", "chat.example.org"])
@@ -31,7 +33,7 @@ def test_options_read_file_and_override(tmp_path, monkeypatch):
 
 
 def test_config_file_from_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("MUCSVC_CONFIG", write(tmp_path, 'jid = "env.example.org"\ncomponent_secret = "x"\n'))
+    monkeypatch.setenv("MUCSVC_CONFIG", write(tmp_path, 'jid = "env.example.org"\ncomponent_secret = "x"\n' + KICK))
     options = Options()
     options.parseOptions([])
     assert options.config.jid == "env.example.org"
@@ -40,8 +42,14 @@ def test_config_file_from_environment(tmp_path, monkeypatch):
 @pytest.mark.parametrize("text, args, expected", [
     ('jidd = "x"\n', [], "twistd muc: config key 'jidd': unknown key (did you mean 'jid'?)\n"),
     ('jid = "muc.example.org"\n', [], "twistd muc: config key 'component_secret': missing"),
-    ('jid = "muc.example.org"\ncomponent_secret = "x"\n', ["--component-port", "many"],
+    ('jid = "muc.example.org"\ncomponent_secret = "x"\n' + KICK, ["--component-port", "many"],
      "twistd muc: config key 'component_port': --component-port 'many' is not a number\n"),
+    ('jid = "muc.example.org"\ncomponent_secret = "x"\n', [],
+     "twistd muc: config key 'http_muc_kick_authorization_header': missing; "
+     "some authorization must be configured for POST /muc_kick\n"),
+    ('jid = "muc.example.org"\ncomponent_secret = "x"\nhttp_muc_kick_authorization_header = ""\n', [],
+     "twistd muc: config key 'http_muc_kick_authorization_header': empty; "
+     "some authorization must be configured for POST /muc_kick\n"),
 ])
 def test_mistakes_exit_with_one_line(tmp_path, monkeypatch, capsys, text, args, expected):
     monkeypatch.delenv("MUCSVC_COMPONENT_SECRET", raising=False)
@@ -55,7 +63,7 @@ def test_mistakes_exit_with_one_line(tmp_path, monkeypatch, capsys, text, args, 
 
 
 def test_service_tree_has_named_children(tmp_path):
-    config = parse_config({"jid": "muc.example.org", "component_secret": "x",
+    config = parse_config({"jid": "muc.example.org", "component_secret": "x", **KICK_SETTING,
                            "http_endpoint": "tcp:0:interface=127.0.0.1", "log_traffic": True,
                            "storage": str(tmp_path / "rooms.sqlite")},
                           environ={})
@@ -73,7 +81,7 @@ def test_unusable_storage_path_is_one_line(tmp_path, capsys):
     from mucsvc.tap import makeService
 
     class Options(dict):
-        config = parse_config({"jid": "muc.example.org", "component_secret": "x",
+        config = parse_config({"jid": "muc.example.org", "component_secret": "x", **KICK_SETTING,
                                "storage": str(tmp_path / "missing-dir" / "rooms.sqlite")},
                               environ={})
 
@@ -96,10 +104,10 @@ def test_plugin_is_found_by_twisted():
 def test_muc_tac_builds_the_same_tree(tmp_path, monkeypatch):
     monkeypatch.setenv("MUCSVC_CONFIG", write(
         tmp_path, 'jid = "muc.example.org"\ncomponent_secret = "x"\nhttp_endpoint = "tcp:0"\n'
-        f'storage = "{tmp_path}/rooms.sqlite"\n'))
+        f'storage = "{tmp_path}/rooms.sqlite"\n' + KICK))
     namespace = {"__file__": str(ROOT / "muc.tac")}
     exec(compile((ROOT / "muc.tac").read_text(), "muc.tac", "exec"), namespace)
     from twisted.application.service import IServiceCollection
 
     top = list(IServiceCollection(namespace["application"]))[0]
-    assert {s.name for s in top} == {"component", "storage", "muc", "web"}
+    assert {s.name for s in top} == {"component", "storage", "muc", "hats", "web"}

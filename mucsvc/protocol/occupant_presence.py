@@ -16,6 +16,7 @@ The ``<x xmlns='…muc#user'>`` holds, in this order: leading children
 
 from __future__ import annotations
 
+from mucsvc.hats.presence import hats_element
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.xmltext import element, text_element
@@ -63,7 +64,7 @@ class OccupantPresence:
     """
 
     __slots__ = ("room", "occupant", "from_jid", "payload", "unavailable", "sessions", "lead",
-                 "self_lead", "change", "_full", "_anon", "_self_other")
+                 "self_lead", "change", "_full", "_anon", "_self_other", "_hats")
 
     def __init__(self, room, occupant, *, payload: str, unavailable: bool = False,
                  sessions=None, lead: str = "", self_lead: str | None = None,
@@ -77,7 +78,7 @@ class OccupantPresence:
         self.lead = lead
         self.self_lead = lead if self_lead is None else self_lead
         self.change = change
-        self._full = self._anon = self._self_other = None
+        self._full = self._anon = self._self_other = self._hats = None
 
     # ---- the pieces ------------------------------------------------------
 
@@ -99,7 +100,10 @@ class OccupantPresence:
         attrs = [("from", self.from_jid)]
         if self.unavailable:
             attrs.append(("type", "unavailable"))
-        content = payload + occupant_id_element(self.occupant) + element("x", _X_ATTRS, x_content)
+        if self._hats is None:  # once per presence, whatever the number of recipients
+            self._hats = hats_element(self.room, self.occupant.bare_jid)
+        content = (payload + self._hats + occupant_id_element(self.occupant)
+                   + element("x", _X_ATTRS, x_content))
         return Outgoing("presence", attrs, content)
 
     # ---- the views -------------------------------------------------------

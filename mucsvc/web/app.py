@@ -11,17 +11,24 @@ from klein import Klein
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from mucsvc.web.kick import KickEndpoint
+from mucsvc.web.metrics import Metrics
 from mucsvc.web.responses import json_error, json_response
 
 
 class WebApp:
-    """``GET /health``: the component link's state, 503 while it is down."""
+    """``GET /health``: the component link's state, 503 while it is down;
+    ``POST /muc_kick`` (with ``muc``, the ``muc`` service, and the required
+    ``kick_authorization``); ``GET /metrics`` (``traffic``: the stanza counts)."""
 
     app = Klein()
     log = Logger()
 
-    def __init__(self, link):
+    def __init__(self, link, muc=None, *, kick_authorization=None, traffic=None):
         self.link = link
+        self.kicks = KickEndpoint(muc, kick_authorization) if muc is not None else None
+        self.metrics = Metrics(link, traffic, muc,
+                               self.kicks.results if self.kicks is not None else None)
 
     def resource(self):
         return self.app.resource()
@@ -30,6 +37,25 @@ class WebApp:
     def health(self, request):
         status = 200 if self.link.is_up else 503
         return json_response(request, status, {"component": self.link.as_dict()})
+
+    @app.route("/muc_kick", methods=None)  # every method: the endpoint answers 405 itself
+    def muc_kick(self, request):
+        if self.kicks is None:
+            return json_error(request, 404, "Not found")
+        return self.kicks.render(request)
+
+    @app.route("/metrics", methods=["GET", "HEAD"])
+    def get_metrics(self, request):
+        return self.metrics.render(request)
+
+    #: The hats API's resource (``mucsvc.web.hats``), set when it is configured.
+    hats = None
+
+    @app.route("/muc_hats", branch=True)
+    def muc_hats(self, request):
+        if self.hats is None:
+            raise NotFound()
+        return self.hats
 
     @app.handle_errors
     def unexpected(self, request, failure):
