@@ -47,6 +47,27 @@ class Config:
         default=None, repr=False
     )
     muc_hats_legacy_element: bool = False
+    # Who may create rooms, and what new rooms look like (Prosody's names).
+    restrict_room_creation: bool | str | tuple[str, ...] = False
+    muc_room_locking: bool = True
+    muc_room_lock_timeout: int = 300
+    max_history_messages: int = 100
+    muc_room_default_public: bool = False
+    muc_room_default_persistent: bool = False
+    muc_room_default_members_only: bool = False
+    muc_room_default_moderated: bool = False
+    muc_room_default_public_jids: bool = False
+    muc_room_default_language: str = ""
+    muc_room_default_change_subject: bool = False
+    muc_room_default_history_length: int = 20
+    muc_room_default_allow_member_invites: bool = False
+    # Limits that keep one user or room from starving the others.
+    muc_event_rate: float = 0.5
+    muc_burst_factor: int = 40
+    muc_max_char_count: int = 5664
+    muc_max_stanza_size: int = 65536
+    max_occupants: int = 1000
+    max_rooms: int = 100000
 
 
 # key -> (accepted Python types, description of the type for messages)
@@ -62,6 +83,25 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "log_traffic": ((bool,), "true or false"),
     "http_muc_hats_authorization_header": ((str,), "a string"),
     "muc_hats_legacy_element": ((bool,), "true or false"),
+    "restrict_room_creation": ((bool, str, list), 'false, true, "admin", "local" or a list of domains'),
+    "muc_room_locking": ((bool,), "true or false"),
+    "muc_room_lock_timeout": ((int,), "a number of seconds"),
+    "max_history_messages": ((int,), "an integer"),
+    "muc_room_default_public": ((bool,), "true or false"),
+    "muc_room_default_persistent": ((bool,), "true or false"),
+    "muc_room_default_members_only": ((bool,), "true or false"),
+    "muc_room_default_moderated": ((bool,), "true or false"),
+    "muc_room_default_public_jids": ((bool,), "true or false"),
+    "muc_room_default_language": ((str,), "a string"),
+    "muc_room_default_change_subject": ((bool,), "true or false"),
+    "muc_room_default_history_length": ((int,), "an integer"),
+    "muc_room_default_allow_member_invites": ((bool,), "true or false"),
+    "muc_event_rate": ((int, float), "a number of events per second (0: no limit)"),
+    "muc_burst_factor": ((int,), "an integer"),
+    "muc_max_char_count": ((int,), "an integer"),
+    "muc_max_stanza_size": ((int,), "a number of bytes"),
+    "max_occupants": ((int,), "an integer"),
+    "max_rooms": ((int,), "an integer"),
 }
 KNOWN_KEYS = frozenset(_TYPES)
 KICK_AUTHORIZATION_KEY = "http_muc_kick_authorization_header"
@@ -130,6 +170,7 @@ def parse_config(
         raise ConfigError("storage", "must not be empty")
     if "admins" in values:
         values["admins"] = tuple(_bare_jid("admins", a) for a in values["admins"])
+    _check_muc_settings(values, values["jid"])
     if "http_muc_hats_authorization_header" in values:
         _check_header_value("http_muc_hats_authorization_header",
                             values["http_muc_hats_authorization_header"])
@@ -214,3 +255,37 @@ def _toml_type(value: Any) -> str:
         list: "an array",
         dict: "a table",
     }.get(type(value), type(value).__name__)
+
+
+_POSITIVE = ("muc_room_lock_timeout", "muc_burst_factor", "muc_max_char_count",
+             "muc_max_stanza_size", "max_occupants", "max_rooms")
+_NON_NEGATIVE = ("max_history_messages", "muc_room_default_history_length", "muc_event_rate")
+
+
+def _check_muc_settings(values: dict, service_jid: str) -> None:
+    """Ranges of the room settings, and ``restrict_room_creation`` read as
+    Prosody admins write it: ``false`` (anyone), ``true`` or ``"admin"``
+    (service admins), ``"local"`` (users of the server the service belongs
+    to: ``muc.example.org`` -> ``example.org``), or a list of domains."""
+    for key in _POSITIVE:
+        if key in values and values[key] <= 0:
+            raise ConfigError(key, f"must be positive, not {values[key]}")
+    for key in _NON_NEGATIVE:
+        if key in values and values[key] < 0:
+            raise ConfigError(key, f"must not be negative, not {values[key]}")
+    policy = values.get("restrict_room_creation")
+    if isinstance(policy, str):
+        if policy == "local":
+            parent = service_jid.split(".", 1)[1] if "." in service_jid else service_jid
+            values["restrict_room_creation"] = (parent,)
+        elif policy != "admin":
+            raise ConfigError("restrict_room_creation",
+                              f'{policy!r} is not "admin", "local", true, false or a list of domains')
+    elif isinstance(policy, list):
+        domains = []
+        for domain in policy:
+            parsed = _bare_jid("restrict_room_creation", domain)
+            if "@" in parsed:
+                raise ConfigError("restrict_room_creation", f"{domain!r} is not a domain")
+            domains.append(parsed)
+        values["restrict_room_creation"] = tuple(domains)

@@ -38,7 +38,7 @@ class MUCService(service.Service):
         if restored:
             self.log.info("restored {count} persistent rooms", count=restored)
         self.handler = RoomsHandler(self.rooms, clock, send, secret, self.persistence)
-        self._expiry = task.LoopingCall(self.expire_locked_rooms)
+        self._expiry = task.LoopingCall(self.housekeeping)
         self._expiry.clock = clock
 
     def public_rooms(self):
@@ -68,7 +68,9 @@ class MUCService(service.Service):
         self.handler.announce_destroyed(outcome)
         return True
 
-    def expire_locked_rooms(self) -> None:
+    def housekeeping(self) -> None:
+        """Forget idle rate-limit buckets; destroy rooms locked too long."""
+        self.handler.context.throttle.forget_idle(self.clock.seconds())
         for outcome in self.rooms.expire_locked(self.clock.seconds()):
             self.log.info("destroyed {room}: locked and never configured", room=outcome.room_jid)
             self.handler.announce_destroyed(outcome)

@@ -20,6 +20,7 @@ from mucsvc.config import Config, ConfigError, load_config
 from mucsvc.hats.commands import hat_commands
 from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
+from mucsvc.settings import service_limits
 from mucsvc.storage import SQLiteRoomStore
 from mucsvc.storage.service import StorageService
 from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
@@ -114,7 +115,7 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     storage.setServiceParent(root)
 
     muc = MUCService(config.jid, component.send, reactor, admins=config.admins,
-                     store=storage.store)
+                     limits=service_limits(config), store=storage.store)
     muc.setName("muc")
     muc.setServiceParent(root)
 

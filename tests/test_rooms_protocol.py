@@ -659,3 +659,46 @@ class ShutdownTests(unittest.TestCase):
         for s in out:
             self.assertEqual((s["type"], codes(s)), ("unavailable", ["332", "110"]))
             self.assertEqual(items(s)[0]["role"], "none")
+
+
+class LimitTests(unittest.TestCase):
+    def harness(self, **limits):
+        from mucsvc.rooms import ServiceLimits
+
+        h = Harness()
+        h.muc = MUCService(SERVICE, h.sent.append, h.clock, limits=ServiceLimits(**limits))
+        h.wire = Wire(rooms=h.muc.handler)
+        return h
+
+    def test_flooding_occupant_is_told_and_others_are_not_slowed(self):
+        h = self.harness(event_rate=1.0, burst_factor=3)  # 3 in hand, then 1 a second
+        h.create()  # the join and the instant-room IQ (IQs are not counted)
+        h.join(JULIET, "juliet")
+        results = [h.say(ROMEO, f"m{n}", id=f"m{n}") for n in range(3)]
+        self.assertEqual([len(r) for r in results], [2, 2, 1])
+        [error] = results[-1]
+        name, element = condition(error)
+        self.assertEqual((name, element["type"]), ("policy-violation", "wait"))
+        self.assertEqual(len(h.say(JULIET, "still here")), 2)  # her own bucket
+        h.create(room=f"tomb@{SERVICE}")  # and Romeo's bucket for another room
+        self.assertEqual(len(h.say(ROMEO, "elsewhere", room=f"tomb@{SERVICE}")), 1)
+        h.clock.advance(1)
+        self.assertEqual(len(h.say(ROMEO, "again")), 2)
+
+    def test_leaving_is_never_throttled(self):
+        h = self.harness(event_rate=0.1, burst_factor=10)
+        h.create()
+        for n in range(3):
+            h.say(ROMEO, f"m{n}")
+        out = h.receive(f"<presence xmlns='jabber:client' type='unavailable' from='{ROMEO}' to='{ROOM}/romeo'/>")
+        self.assertEqual(out[0]["type"], "unavailable")
+
+    def test_long_body_and_large_message_are_refused(self):
+        h = self.harness(max_chars=10, max_stanza_size=200)
+        h.create()
+        [error] = h.say(ROMEO, "x" * 11)
+        self.assertEqual(condition(error)[0], "policy-violation")
+        self.assertIn("too long", str(first(first(error, "error"), "text")))
+        [error] = h.say(ROMEO, "short", extra="<x xmlns='urn:example:big'>" + "y" * 300 + "</x>")
+        self.assertIn("too large", str(first(first(error, "error"), "text")))
+        self.assertEqual(len(h.muc.rooms.room(ROOM).history), 0)

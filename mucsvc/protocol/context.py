@@ -6,6 +6,7 @@ import datetime
 
 from mucsvc.protocol.fanout import Fanout
 from mucsvc.protocol.occupant_presence import PresencePublisher
+from mucsvc.rooms.limits import EventThrottle
 
 
 class MucContext:
@@ -13,7 +14,8 @@ class MucContext:
     ``IReactorTime``), ``send`` (raw XML text to the component link) and
     ``persistence`` (a ``RoomPersistence``, which keeps stored rooms current)."""
 
-    __slots__ = ("service", "clock", "send", "fanout", "publisher", "domain", "persistence")
+    __slots__ = ("service", "clock", "send", "fanout", "publisher", "domain", "persistence",
+                 "throttle")
 
     def __init__(self, service, clock, send, persistence=None):
         from mucsvc.persistence import RoomPersistence
@@ -24,6 +26,8 @@ class MucContext:
         self.send = send
         self.domain = service.domain
         self.fanout = Fanout(send)
+        limits = service.limits
+        self.throttle = EventThrottle(limits.event_rate, limits.burst_factor)
         self.publisher = PresencePublisher(self.fanout)
 
     def now(self) -> float:

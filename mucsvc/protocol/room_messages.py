@@ -12,7 +12,7 @@ from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
 from mucsvc.protocol.xmltext import element, text_element
 from mucsvc.rooms import is_subject_change
-from mucsvc.rooms.errors import BadRequest, NotOccupant
+from mucsvc.rooms.errors import BadRequest, NotOccupant, TooLarge
 
 # Error conditions that mean the occupant's client is unreachable (Prosody).
 KICKABLE_CONDITIONS = frozenset({
@@ -87,7 +87,8 @@ class MessageHandler:
         if stanza.getAttribute("id") is None:
             attributes.append(("id", uuid.uuid4().hex[:16]))
         attributes.insert(0, ("from", f"{room.jid}/{occupant.nick}"))
-        content = message_content(stanza, room.jid) + occupant_id_element(occupant)
+        content = check_size(stanza, message_content(stanza, room.jid), context.service.limits)
+        content += occupant_id_element(occupant)
         historic = is_historic(stanza) and room.history.limit > 0
         replay = None
         chars = 0
@@ -127,7 +128,21 @@ class MessageHandler:
             return
         route = room.private_message(sender, nick)
         attributes = [("from", f"{room.jid}/{route.sender.nick}")] + kept_attributes(stanza)
-        content = (private_content(stanza) + element("x", (("xmlns", namespaces.MUC_USER),))
+        content = (check_size(stanza, private_content(stanza), self.context.service.limits)
+                   + element("x", (("xmlns", namespaces.MUC_USER),))
                    + occupant_id_element(route.sender))
         self.context.fanout.to_jids(Outgoing("message", attributes, content),
                                     route.target.sessions)
+
+
+def check_size(stanza, content: str, limits) -> str:
+    """``content`` (the message's children as XML) if the message is within
+    the service's limits; `TooLarge` otherwise (Prosody's mod_muc_limits
+    words for a long body)."""
+    if limits.max_stanza_size is not None and len(content) > limits.max_stanza_size:
+        raise TooLarge("Your message is too large")
+    if limits.max_chars is not None:
+        body = child(stanza, stanza.uri, "body")
+        if body is not None and len(str(body)) > limits.max_chars:
+            raise TooLarge("Your message is too long, please write a shorter one")
+    return content

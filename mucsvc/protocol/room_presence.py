@@ -10,7 +10,7 @@ from mucsvc.protocol.payloads import child, child_text, presence_payload
 from mucsvc.protocol.replies import error_reply
 from mucsvc.protocol.xmltext import element, escape_attr, text_element
 from mucsvc.rooms import Joined, NickChanged, PresenceUpdated, Role
-from mucsvc.rooms.errors import NotOccupant
+from mucsvc.rooms.errors import NotOccupant, TooLarge
 
 # Prosody's order for codes in the joiner's own presence before the items.
 _SELF_CODE_ORDER = (201, 100, 210)
@@ -61,6 +61,9 @@ class PresenceHandler:
         muc_x = child(stanza, namespaces.MUC, "x")
         password = child_text(muc_x, namespaces.MUC, "password") if muc_x is not None else None
         payload = presence_payload(stanza)
+        max_size = context.service.limits.max_stanza_size
+        if max_size is not None and len(payload) > max_size:
+            raise TooLarge("Your presence is too large")
         room, outcome = context.service.enter(
             room_jid, sender, nick, context.now(), payload=payload,
             muc_x=muc_x is not None, password=password)

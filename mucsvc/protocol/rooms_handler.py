@@ -29,7 +29,7 @@ from mucsvc.protocol.xmltext import element, text_element
 from mucsvc.rooms.permissions import may_configure
 from mucsvc.protocol import announcements
 from mucsvc.rooms import Affiliation
-from mucsvc.rooms.errors import Forbidden, MucError, NotAcceptable, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
+from mucsvc.rooms.errors import Forbidden, MucError, NotAcceptable, Overactive, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
     RoomNameInvalid
 
 #: Errors about the room's existence come from the service, as in Prosody.
@@ -85,6 +85,11 @@ class RoomsHandler:
 
     def _dispatch(self, stanza, sender, room_jid, nick) -> None:
         name = stanza.name
+        if name != "iq" and stanza.getAttribute("type") not in ("unavailable", "error"):
+            # One bucket per occupant and room: joining many rooms at once
+            # (bookmarks) is not a flood; talking fast in one room may be.
+            if not self.context.throttle.allow((sender, room_jid), self.context.now()):
+                raise Overactive("The room is currently overactive, please try again later")
         if name == "presence":
             self.presence.handle(stanza, sender, room_jid, nick)
             return

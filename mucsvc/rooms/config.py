@@ -135,6 +135,11 @@ class ServiceLimits:
     owner configures it or accepts the instant room (Prosody's
     ``muc_room_locking``); ``locked_room_timeout``: seconds after which a
     room still locked is destroyed (Prosody's ``muc_room_lock_timeout``).
+    ``max_rooms``/``max_occupants``: hard caps for the service and for any
+    room (None: none).  ``event_rate``/``burst_factor``: each sender's
+    messages and presence per second, with bursts (0: no limit).
+    ``max_chars``: longest message body; ``max_stanza_size``: largest
+    message or presence payload, in characters of XML.
     """
 
     max_history_messages: int | None = None
@@ -142,6 +147,12 @@ class ServiceLimits:
     room_creation: object = "anyone"
     lock_new_rooms: bool = True
     locked_room_timeout: float = 300.0
+    max_rooms: int | None = None
+    max_occupants: int | None = None
+    event_rate: float = 0.0
+    burst_factor: int = 1
+    max_chars: int | None = None
+    max_stanza_size: int | None = None
 
     def __post_init__(self):
         if self.max_history_messages is not None and (

@@ -101,6 +101,24 @@ class PasswordRequired(MucError):
     condition, error_type = "not-authorized", "auth"
 
 
+class TooManyRooms(MucError):
+    """The service holds as many rooms as it is configured to."""
+
+    condition, error_type = "resource-constraint", "wait"
+
+
+class Overactive(MucError):
+    """A sender went over its rate of messages and presence (with burst)."""
+
+    condition, error_type = "policy-violation", "wait"
+
+
+class TooLarge(MucError):
+    """A message body or stanza over the service's size limits."""
+
+    condition, error_type = "policy-violation", "modify"
+
+
 class RoomFull(MucError):
     """The room reached its maximum number of occupants (XEP-0045 §7.2.11)."""
 

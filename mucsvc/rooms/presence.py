@@ -111,6 +111,9 @@ class PresenceRules:
         if (config.max_users is not None and len(self._by_nick) >= config.max_users
                 and affiliation < Affiliation.ADMIN):
             raise RoomFull("This room has reached its maximum number of occupants")
+        if self._occupant_cap is not None and len(self._by_nick) >= self._occupant_cap:
+            # The service's own cap binds owners too: it protects the service.
+            raise RoomFull("This room has reached the service's limit of occupants")
         occupant = Occupant(nick, bare_jid, self.default_role_for(affiliation),
                             self.occupant_id_for(bare_jid))
         self._add_session(occupant, full_jid, payload)

@@ -38,14 +38,15 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
 
     __slots__ = (
         "jid", "config", "history", "subject", "locked", "locked_at", "created_at",
-        "destroyed", "service_admins", "_secret", "_history_cap", "_lock_on_create",
+        "destroyed", "service_admins", "_secret", "_history_cap", "_lock_on_create", "_occupant_cap",
         "_affiliations", "_affiliation_data", "_by_nick", "_by_jid",
     )
 
     def __init__(self, jid: str, config: RoomConfig | None = None, *,
                  service_admins=frozenset(), secret: bytes = b"",
                  history_cap: int | None = None, lock_on_create: bool = True,
-                 affiliations: dict | None = None, affiliation_data: dict | None = None):
+                 affiliations: dict | None = None, affiliation_data: dict | None = None,
+                 occupant_cap: int | None = None):
         self.jid = jid
         self.config = config if config is not None else RoomConfig()
         self.config.validate()
@@ -53,6 +54,7 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         self._secret = secret
         self._history_cap = history_cap
         self._lock_on_create = lock_on_create
+        self._occupant_cap = occupant_cap
         self.history = History(self._history_limit(self.config))
         self.subject = Subject()
         self.locked = False

@@ -12,7 +12,9 @@ import os
 
 from mucsvc.rooms import jids
 from mucsvc.rooms.config import ServiceLimits
-from mucsvc.rooms.errors import JoinWithoutMucX, NoSuchRoom, RoomCreationRestricted, RoomNameInvalid
+from mucsvc.rooms.errors import (
+    JoinWithoutMucX, NoSuchRoom, RoomCreationRestricted, RoomNameInvalid, TooManyRooms,
+)
 from mucsvc.rooms.names import prep_room_node
 from mucsvc.rooms.room import Room
 
@@ -80,7 +82,8 @@ class MucService:
         return Room(room_jid, config if config is not None else self.limits.default_config,
                     service_admins=self.admins, secret=self._secret,
                     history_cap=self.limits.max_history_messages,
-                    lock_on_create=self.limits.lock_new_rooms, **kwargs)
+                    lock_on_create=self.limits.lock_new_rooms,
+                    occupant_cap=self.limits.max_occupants, **kwargs)
 
     def add(self, room: Room) -> None:
         self._rooms[room.jid] = room
@@ -110,6 +113,9 @@ class MucService:
             raise RoomNameInvalid("Room name is not in canonical form")
         if not self.may_create(full_jid):
             raise RoomCreationRestricted("Room creation is restricted")
+        max_rooms = self.limits.max_rooms
+        if max_rooms is not None and len(self._rooms) >= max_rooms:
+            raise TooManyRooms("The service cannot hold more rooms")
         room = self.new_room(room_jid)
         outcome = room.presence_available(full_jid, nick, now, payload=payload,
                                           muc_x=muc_x, password=password)

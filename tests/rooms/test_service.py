@@ -151,3 +151,19 @@ def test_new_room_and_add_restore_a_room():
                             affiliations={"owner@example.org": Affiliation.OWNER})
     service.add(room)
     assert service.get(ROOM) is room and not room.is_pristine
+
+
+def test_service_caps_rooms_and_occupants():
+    import pytest
+
+    from mucsvc.rooms import ServiceLimits
+    from mucsvc.rooms.errors import RoomFull, TooManyRooms
+
+    service = MucService("muc.example", ServiceLimits(max_rooms=1, max_occupants=1,
+                                                      lock_new_rooms=False))
+    room, _ = service.enter("a@muc.example", OWNER, "O", 0.0)
+    with pytest.raises(TooManyRooms):
+        service.enter("b@muc.example", OWNER, "O", 0.0)
+    with pytest.raises(RoomFull):
+        service.enter("a@muc.example", "bob@example.net/x", "B", 0.0)
+    service.enter("a@muc.example", OWNER.split("/")[0] + "/other", "O", 0.0)  # same occupant: fine
