@@ -8,11 +8,11 @@ refusal by the domain (a ``MucError``) into the stanza error it names.
 from __future__ import annotations
 
 from twisted.logger import Logger
-from twisted.words.protocols.jabber import jid as jabber_jid
 
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.config_form import build_config_form, parse_config_submission
 from mucsvc.protocol.context import MucContext
+from mucsvc.protocol.jids import InvalidJID, parse_jid
 from mucsvc.protocol.occupant_presence import OccupantPresence
 from mucsvc.protocol.replies import error_reply, iq_result
 from mucsvc.protocol.room_admin import AdminHandler
@@ -250,8 +250,8 @@ def _sender(stanza) -> str | None:
     if not frm:
         return None
     try:
-        return jabber_jid.internJID(frm).full()
-    except (jabber_jid.InvalidFormat, UnicodeError):
+        return parse_jid(frm).full()
+    except InvalidJID:
         return None
 
 

@@ -14,9 +14,9 @@ the link down or leaves a client waiting.
 from __future__ import annotations
 
 from twisted.logger import Logger
-from twisted.words.protocols.jabber import jid as jabber_jid
 from wokkel.subprotocols import XMPPHandler
 
+from mucsvc.protocol.jids import InvalidJID, parse_jid
 from mucsvc.protocol.stanzas import error_reply, wants_reply
 from mucsvc.stats import TrafficStats
 
@@ -85,8 +85,8 @@ def _valid_sender(frm) -> bool:
     if not frm:
         return False
     try:
-        jabber_jid.internJID(frm)
-    except (jabber_jid.InvalidFormat, UnicodeError):
+        parse_jid(frm)
+    except InvalidJID:
         return False
     return True
 
@@ -119,13 +119,13 @@ def parse_recipient(to):
     if not to:
         return None
     try:
-        return jabber_jid.internJID(to)
-    except (jabber_jid.InvalidFormat, UnicodeError):
+        return parse_jid(to)
+    except InvalidJID:
         pass
     bare, slash, resource = to.partition("/")
     try:
-        base = jabber_jid.internJID(bare)
-    except (jabber_jid.InvalidFormat, UnicodeError):
+        base = parse_jid(bare)
+    except InvalidJID:
         return None
     if not slash or base.resource is not None:
         return None

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 from twisted.words.xish import domish
 from wokkel import disco
 
+from mucsvc.protocol.jids import parse_jid
 from mucsvc.protocol.stanzas import error_reply, result_reply
 
 NS_MUC = "http://jabber.org/protocol/muc"
@@ -119,6 +120,4 @@ def _first_child(stanza):
 
 
 def _jid(value):
-    from twisted.words.protocols.jabber import jid
-
-    return jid.internJID(value)
+    return parse_jid(value)
