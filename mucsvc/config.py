@@ -102,8 +102,14 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "muc_max_stanza_size": ((int,), "a number of bytes"),
     "max_occupants": ((int,), "an integer"),
     "max_rooms": ((int,), "an integer"),
+    "component_secret_file": ((str,), "a file path"),
+    "http_muc_kick_authorization_header_file": ((str,), "a file path"),
+    "http_muc_hats_authorization_header_file": ((str,), "a file path"),
 }
 KNOWN_KEYS = frozenset(_TYPES)
+#: Secrets that may be kept in a file of their own instead (``<key>_file``).
+SECRET_KEYS = ("component_secret", "http_muc_kick_authorization_header",
+               "http_muc_hats_authorization_header")
 KICK_AUTHORIZATION_KEY = "http_muc_kick_authorization_header"
 
 
@@ -147,6 +153,13 @@ def parse_config(
         # bool is an int in Python; a port of `true` is still a mistake.
         if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
             raise ConfigError(key, f"must be {described}, not {_toml_type(value)}")
+
+    for key in SECRET_KEYS:
+        path = values.pop(key + "_file", None)
+        if path is not None:
+            if key in values:
+                raise ConfigError(key + "_file", f"give either {key} or {key}_file, not both")
+            values[key] = _read_secret_file(key + "_file", path)
 
     if not values.get("component_secret"):
         secret = environ.get(SECRET_ENVIRONMENT_VARIABLE)
@@ -289,3 +302,24 @@ def _check_muc_settings(values: dict, service_jid: str) -> None:
                 raise ConfigError("restrict_room_creation", f"{domain!r} is not a domain")
             domains.append(parsed)
         values["restrict_room_creation"] = tuple(domains)
+
+
+def _read_secret_file(key: str, path: str) -> str:
+    """A secret kept in its own file, which only the service's user may read
+    (like ssh keys, a file others can read is refused rather than trusted).
+    One trailing newline is dropped."""
+    try:
+        mode = os.stat(path).st_mode
+        if mode & 0o077:
+            raise ConfigError(key, f"{path} is readable by others (mode {mode & 0o777:o}); "
+                                   "chmod 600 it")
+        with open(path, encoding="utf-8") as f:
+            value = f.read()
+    except FileNotFoundError:
+        raise ConfigError(key, f"file not found: {path}") from None
+    except (OSError, UnicodeError) as e:
+        raise ConfigError(key, f"cannot read {path}: {e}") from None
+    value = value[:-1] if value.endswith("\n") else value
+    if not value:
+        raise ConfigError(key, f"{path} is empty")
+    return value

@@ -117,3 +117,36 @@ def test_example_config_is_valid():
     example = pathlib.Path(__file__).parent.parent / "example.toml"
     config = load_config(example, environ={})
     assert config.jid == "muc.localhost"
+
+
+def test_secrets_from_private_files(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret\n")
+    secret.chmod(0o600)
+    header = tmp_path / "header"
+    header.write_text("Bearer token")
+    header.chmod(0o400)
+    config = parse_config({"jid": "muc.example.org", "component_secret_file": str(secret),
+                           "http_muc_kick_authorization_header_file": str(header)}, environ={})
+    assert config.component_secret == "s3cret"
+    assert config.http_muc_kick_authorization_header == "Bearer token"
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
+def test_secret_file_readable_by_others_is_refused(tmp_path, mode):
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret")
+    secret.chmod(mode)
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"jid": "muc.example.org", "component_secret_file": str(secret),
+                      "http_muc_kick_authorization_header": "k"}, environ={})
+    assert caught.value.key == "component_secret_file"
+    assert "readable by others" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_secret_in_both_places_is_refused(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("x")
+    secret.chmod(0o600)
+    with pytest.raises(ConfigError, match="not both"):
+        parse_config(dict(MINIMAL, component_secret_file=str(secret)), environ={})
