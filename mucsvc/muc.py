@@ -29,7 +29,7 @@ class MUCService(service.Service):
     log = Logger()
 
     def __init__(self, domain: str, send, clock, *, admins=(), limits: ServiceLimits | None = None,
-                 store=None):
+                 store=None, batch_send=None):
         self.clock = clock
         secret = store.service_secret() if store is not None else os.urandom(32)
         self.rooms = MucService(domain, limits, admins=set(admins), secret=secret)
@@ -37,7 +37,8 @@ class MUCService(service.Service):
         restored = self.persistence.restore(self.rooms)
         if restored:
             self.log.info("restored {count} persistent rooms", count=restored)
-        self.handler = RoomsHandler(self.rooms, clock, send, secret, self.persistence)
+        self.handler = RoomsHandler(self.rooms, clock, send, secret, self.persistence,
+                                    batch_send=batch_send)
         self._expiry = task.LoopingCall(self.housekeeping)
         self._expiry.clock = clock
 

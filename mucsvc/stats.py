@@ -13,16 +13,8 @@ from __future__ import annotations
 #: The stanza kinds of XMPP (RFC 6120 §8); anything else is not counted.
 KINDS = ("message", "presence", "iq")
 
-# Raw outgoing text comes from ``mucsvc.protocol.fanout.Outgoing``: every
-# copy starts with ``<kind to="``, and a broadcast is one text holding every
-# copy (one write to the link).  Two characters tell the kind; counting the
-# copy head gives the number of stanzas in one pass of ``str.count`` (no
-# parsing).  Text written otherwise counts as one stanza.
-_KIND_OF_TEXT = {
-    "<m": ("message", '<message to="'),
-    "<p": ("presence", '<presence to="'),
-    "<i": ("iq", '<iq to="'),
-}
+# Raw outgoing text starts with the stanza's name: two characters tell it.
+_KIND_OF_TEXT = {"<m": "message", "<p": "presence", "<i": "iq"}
 
 
 class TrafficStats:
@@ -42,23 +34,33 @@ class TrafficStats:
             pass
 
     def counting(self, send):
-        """``send`` wrapped to count what passes through it into ``outbound``.
+        """``send`` wrapped to count one stanza per call into ``outbound``.
 
-        ``send`` takes raw XML text (the broadcast path, possibly many
-        stanzas in one string) or a domish element (replies built by wokkel
-        handlers); both are counted by kind, one per stanza.
+        ``send`` takes one stanza, as raw XML text or a domish element.
+        Broadcasts, which write many stanzas in one text, go through
+        :meth:`counting_batches` instead, which is told the number.
         """
         outbound = self.outbound
         kind_of_text = _KIND_OF_TEXT
 
         def counted_send(stanza):
             if isinstance(stanza, str):
-                known = kind_of_text.get(stanza[:2])
-                if known is not None:
-                    kind, head = known
-                    outbound[kind] += stanza.count(head) or 1
+                kind = kind_of_text.get(stanza[:2])
+                if kind is not None:
+                    outbound[kind] += 1
             elif stanza.name in outbound:
                 outbound[stanza.name] += 1
             send(stanza)
 
         return counted_send
+
+    def counting_batches(self, send):
+        """``batch_send(kind, count, text)`` for ``Fanout``: ``count`` stanzas
+        of ``kind`` written as one ``text``, counted without scanning it."""
+        outbound = self.outbound
+
+        def counted_batch(kind, count, text):
+            outbound[kind] += count
+            send(text)
+
+        return counted_batch

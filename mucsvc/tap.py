@@ -108,14 +108,16 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     # Every stanza out passes the component's send (the room broadcasts and
     # every handler's replies alike): count them there, before anything uses it.
     traffic = TrafficStats()
-    component.send = traffic.counting(component.send)
+    raw_send = component.send
+    component.send = traffic.counting(raw_send)
 
     storage = StorageService(open_store(config.storage))
     storage.setName("storage")
     storage.setServiceParent(root)
 
     muc = MUCService(config.jid, component.send, reactor, admins=config.admins,
-                     limits=service_limits(config), store=storage.store)
+                     limits=service_limits(config), store=storage.store,
+                     batch_send=traffic.counting_batches(raw_send))
     muc.setName("muc")
     muc.setServiceParent(root)
 

@@ -48,7 +48,8 @@ class MetricsHarness:
         self.clock = Clock()
         self.sent = []
         self.traffic = TrafficStats()
-        self.muc = MUCService(SERVICE, self.traffic.counting(self.sent.append), self.clock)
+        self.muc = MUCService(SERVICE, self.traffic.counting(self.sent.append), self.clock,
+                              batch_send=self.traffic.counting_batches(self.sent.append))
         self.wire = Wire(rooms=self.muc.handler)
         self.wire.router.traffic = self.traffic
         self.link = LinkState(self.clock)
@@ -189,7 +190,7 @@ class TrafficStatsTests(unittest.TestCase):
         from mucsvc.protocol.fanout import Fanout, Outgoing
 
         traffic, out = TrafficStats(), []
-        fanout = Fanout(traffic.counting(out.append))
+        fanout = Fanout(traffic.counting(out.append), traffic.counting_batches(out.append))
         fanout.to_jids(Outgoing("message", (("from", ROOM),), "<body>to=\"x\"</body>"),
                        [f"user{i}@example.org/r" for i in range(5)])
         fanout.to_jids(Outgoing("presence", (("from", ROOM + "/n"),)), [ROMEO, JULIET])

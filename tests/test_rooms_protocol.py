@@ -702,3 +702,22 @@ class LimitTests(unittest.TestCase):
         [error] = h.say(ROMEO, "short", extra="<x xmlns='urn:example:big'>" + "y" * 300 + "</x>")
         self.assertIn("too large", str(first(first(error, "error"), "text")))
         self.assertEqual(len(h.muc.rooms.room(ROOM).history), 0)
+
+
+class LimitEdgeTests(unittest.TestCase):
+    def test_long_subject_and_large_invitation_are_refused(self):
+        from mucsvc.rooms import ServiceLimits
+
+        h = Harness()
+        h.muc = MUCService(SERVICE, h.sent.append, h.clock,
+                           limits=ServiceLimits(max_chars=10, max_stanza_size=300))
+        h.wire = Wire(rooms=h.muc.handler)
+        h.create()
+        [error] = h.receive(f"<message xmlns='jabber:client' type='groupchat' from='{ROMEO}' to='{ROOM}'>"
+                            f"<subject>{'s' * 11}</subject></message>")
+        self.assertEqual(condition(error)[0], "policy-violation")
+        self.assertEqual(h.muc.rooms.room(ROOM).subject.text, "")
+        [error] = h.receive(f"<message xmlns='jabber:client' from='{ROMEO}' to='{ROOM}'>"
+                            "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='nurse@example.org'>"
+                            f"<reason>{'r' * 400}</reason></invite></x></message>")
+        self.assertEqual((error["to"], condition(error)[0]), (ROMEO, "policy-violation"))

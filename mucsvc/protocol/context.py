@@ -17,7 +17,7 @@ class MucContext:
     __slots__ = ("service", "clock", "send", "fanout", "publisher", "domain", "persistence",
                  "throttle")
 
-    def __init__(self, service, clock, send, persistence=None):
+    def __init__(self, service, clock, send, persistence=None, batch_send=None):
         from mucsvc.persistence import RoomPersistence
 
         self.service = service
@@ -25,7 +25,7 @@ class MucContext:
         self.clock = clock
         self.send = send
         self.domain = service.domain
-        self.fanout = Fanout(send)
+        self.fanout = Fanout(send, batch_send)
         limits = service.limits
         self.throttle = EventThrottle(limits.event_rate, limits.burst_factor)
         self.publisher = PresencePublisher(self.fanout)

@@ -170,8 +170,7 @@ class PresencePublisher:
             to = view(recipient).to
             for jid in recipient.sessions:
                 copies.append(to(jid))
-        if copies:
-            self.fanout.send("".join(copies))
+        self.fanout.copies("presence", copies)
 
     def to_self(self, presence: OccupantPresence, sessions=None) -> None:
         """The occupant's own sessions, each with its own presence payload
@@ -219,8 +218,7 @@ class PresencePublisher:
                 nick = room.registered_nick(bare_jid)
                 if nick or sees_jids:
                     send(absent_presence(room, bare_jid, nick, sees_jids).to(to_jid))
-        if copies:
-            self.fanout.send("".join(copies))
+        self.fanout.copies("presence", copies)
 
 
 def absent_presence(room, bare_jid: str, nick: str | None, with_jid: bool) -> Outgoing:

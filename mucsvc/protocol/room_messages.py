@@ -10,7 +10,7 @@ from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.occupant_presence import occupant_id_element
 from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
-from mucsvc.protocol.xmltext import element, text_element
+from mucsvc.protocol.xmltext import element, serialize_children, text_element
 from mucsvc.rooms import is_subject_change
 from mucsvc.rooms.errors import BadRequest, NotOccupant, TooLarge
 
@@ -69,6 +69,7 @@ class MessageHandler:
 
     def normal(self, stanza, sender, room) -> None:
         """Mediated invitations and voice requests arrive as normal messages."""
+        check_size(stanza, serialize_children(stanza), self.context.service.limits)
         self.requests.handle(stanza, sender, room)
 
     def groupchat(self, stanza, sender, room) -> None:
@@ -104,6 +105,10 @@ class MessageHandler:
 
     def subject(self, stanza, sender, room) -> None:
         text = str(child(stanza, stanza.uri, "subject"))
+        limits = self.context.service.limits
+        if (limits.max_chars is not None and len(text) > limits.max_chars) or (
+                limits.max_stanza_size is not None and len(text) > limits.max_stanza_size):
+            raise TooLarge("Your subject is too long, please write a shorter one")
         changed = room.change_subject(sender, text, self.context.now())
         self.context.persistence.subject(room)
         message = Outgoing("message", (("from", f"{room.jid}/{changed.sender.nick}"),

@@ -41,8 +41,8 @@ class RoomsHandler:
 
     log = Logger()
 
-    def __init__(self, service, clock, send, secret: bytes, persistence=None):
-        self.context = MucContext(service, clock, send, persistence)
+    def __init__(self, service, clock, send, secret: bytes, persistence=None, batch_send=None):
+        self.context = MucContext(service, clock, send, persistence, batch_send)
         self.presence = PresenceHandler(self.context)
         self.messages = MessageHandler(self.context, self.presence)
         self.iqs = IqHandler(self.context, secret)
