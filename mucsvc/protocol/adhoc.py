@@ -16,6 +16,7 @@ from typing import Callable
 from wokkel import data_form
 
 from mucsvc.protocol import namespaces
+from mucsvc.protocol.forms import form_all_values
 from mucsvc.protocol.payloads import child
 from mucsvc.protocol.replies import error_reply, iq_result
 from mucsvc.protocol.xmltext import element, text_element
@@ -82,17 +83,6 @@ class AdHocCommands:
         except CommandFailed as e:
             note = text_element("note", str(e), (("type", "error"),))
         return iq_result(iq, element("command", attrs + (("status", "completed"),), note))
-
-
-def form_all_values(form_element) -> dict:
-    """``var`` -> list of value texts, for multi-valued fields too."""
-    values = {}
-    for field in form_element.elements(namespaces.DATA_FORMS, "field"):
-        var = field.getAttribute("var")
-        if var is not None:
-            values.setdefault(var, []).extend(
-                str(v) for v in field.elements(namespaces.DATA_FORMS, "value"))
-    return values
 
 
 def list_multi_form(title: str, instructions: str, form_type: str, var: str, label: str,

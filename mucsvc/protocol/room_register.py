@@ -9,7 +9,7 @@ from mucsvc.protocol import announcements, namespaces
 from mucsvc.protocol.payloads import child
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.replies import iq_result
-from mucsvc.protocol.room_requests import form_values
+from mucsvc.protocol.forms import form_values
 from mucsvc.protocol.xmltext import element, text_element
 
 NS_REGISTER = "jabber:iq:register"

@@ -8,6 +8,7 @@ from wokkel import data_form
 
 from mucsvc.protocol import announcements, namespaces
 from mucsvc.protocol.fanout import Outgoing
+from mucsvc.protocol.forms import form_type, form_values
 from mucsvc.protocol.payloads import child, kept_attributes, private_content
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.xmltext import element, escape_text, text_element
@@ -117,23 +118,6 @@ def voice_request_form(requester: str, nick: str) -> data_form.Form:
     form.addField(data_form.Field("boolean", "muc#request_allow", False,
                                   label="Grant voice to this person?"))
     return form
-
-
-def form_values(form_element) -> dict:
-    """``var`` -> first value text of each field, whatever the field's type
-    (clients often omit ``type`` on submitted fields)."""
-    values = {}
-    for field in form_element.elements(namespaces.DATA_FORMS, "field"):
-        var = field.getAttribute("var")
-        if var is None or var in values:
-            continue
-        value = next(field.elements(namespaces.DATA_FORMS, "value"), None)
-        values[var] = str(value) if value is not None else None
-    return values
-
-
-def form_type(form_element) -> str | None:
-    return form_values(form_element).get("FORM_TYPE")
 
 
 def _prep(value: str | None) -> str:
