@@ -3,7 +3,11 @@
 Each test module gets its own throwaway Prosody (``prosody``) and its own
 service connected to it (``muc``), on free loopback ports under the
 module's temporary directory; a module that restarts Prosody disturbs no
-other. ``account`` registers users on that Prosody.
+other. ``account`` registers users on that Prosody, ``users`` those a
+module names in ``USERS``, and ``scenario`` runs a conversation between
+them. ``service`` is the MUC domain a test talks to, ours and then
+Prosody's own; a module whose tests need a service process of their own
+overrides it with one from ``own_service``.
 
 Every test here is marked ``integration`` (``pytest -m "not integration"``
 runs the rest). When Prosody is not installed they fail with the install
@@ -20,7 +24,7 @@ import pytest
 
 from tests.integration.muc_process import MucProcess
 from tests.integration.prosody import ProsodyServer
-from tests.integration.xmpp_client import DEFAULT_PASSWORD
+from tests.integration.xmpp_client import DEFAULT_PASSWORD, all_logged_in, run
 
 HERE = pathlib.Path(__file__).parent
 
@@ -94,3 +98,51 @@ def account(prosody):
         return registered[user]
 
     return make
+
+
+@pytest.fixture(scope="module")
+def users(account, request):
+    """The accounts named in the module's ``USERS``, registered on its Prosody."""
+    return [account(name) for name in request.module.USERS]
+
+
+@pytest.fixture
+def scenario(prosody, users):
+    """``scenario(body, "alice", "bob")`` runs ``await body(alice, bob)`` with
+    those users logged in."""
+
+    def play(body, *names):
+        async def main():
+            async with all_logged_in(prosody, *names) as clients:
+                await body(*clients)
+
+        run(main())
+
+    return play
+
+
+@pytest.fixture(params=["mucsvc", "prosody"])
+def service(request, prosody, muc):
+    """The MUC domain a test talks to: ours, then Prosody's own MUC on the
+    same server, which shows that each expectation is the reference
+    behaviour."""
+    return muc.jid if request.param == "mucsvc" else prosody.reference_muc
+
+
+@pytest.fixture
+def own_service(prosody, tmp_path):
+    """``own_service(**overrides)``: a started ``twistd muc`` of this test
+    alone, with its own storage file and these config overrides, beside the
+    module's Prosody; stopped after the test whatever happened."""
+    started: list[MucProcess] = []
+
+    def start(**overrides) -> MucProcess:
+        workdir = tmp_path / ("muc" if not started else f"muc-{len(started) + 1}")
+        process = MucProcess(workdir, prosody, **overrides)
+        started.append(process)
+        process.start()
+        return process
+
+    yield start
+    for process in reversed(started):
+        process.stop()

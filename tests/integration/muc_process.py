@@ -58,6 +58,8 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        return repr(value)  # 0.5, 1e-05, inf and nan are TOML floats too
     if isinstance(value, str):
         return json.dumps(value)  # a JSON string is a valid TOML basic string
     if isinstance(value, (list, tuple)):
@@ -69,7 +71,7 @@ def toml_document(settings: dict[str, Any]) -> str:
     return "".join(f"{key} = {toml_value(value)}\n" for key, value in settings.items())
 
 
-class MucProcess:
+class MucProcess(reaper.Supervised):
     """`twistd -n muc --config FILE` as a subprocess, the way users start it,
     running the source tree (PYTHONPATH = repo root).
 
@@ -125,14 +127,6 @@ class MucProcess:
         return f"http://127.0.0.1:{self.http_port}"
 
     @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
-
-    @property
     def returncode(self) -> int | None:
         return self._process.poll() if self._process is not None else None
 
@@ -165,15 +159,16 @@ class MucProcess:
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
-        reaper.release(process)
-        return process.returncode
+        return reaper.terminate(process, timeout)
+
+    def stop_cleanly(self) -> None:
+        """SIGTERM, and the service shut down in order rather than being killed
+        after the grace period of :meth:`stop` (twistd then ends by re-raising
+        the signal: status -SIGTERM, or 0)."""
+        offset = self.log_offset()
+        status = self.stop()
+        assert status in (0, -signal.SIGTERM), f"exit status {status}\n{self.log_tail()}"
+        assert "Server Shut Down." in self.log_since(offset), self.log_tail()
 
     def kill(self) -> None:
         """SIGKILL, as a crash would end it."""

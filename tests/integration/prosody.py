@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import signal
 import subprocess
 from collections.abc import Sequence
 
@@ -52,7 +51,7 @@ class ProsodyError(RuntimeError):
     """Prosody did not do what a test needs; the message carries its log."""
 
 
-class ProsodyServer:
+class ProsodyServer(reaper.Supervised):
     """A throwaway Prosody on free loopback ports with a generated config.
 
     Users are ``NAME@localhost``; the component domain (``muc.localhost``)
@@ -148,14 +147,6 @@ class ProsodyServer:
 
     # -- lifecycle ---------------------------------------------------------
 
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
-
     def start(self, timeout: float = 20.0) -> None:
         """Start Prosody; return once its c2s and component ports accept.
 
@@ -246,14 +237,7 @@ class ProsodyServer:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout)
-        reaper.release(process)
+        reaper.terminate(process, timeout)
 
     def restart(self, timeout: float = 20.0) -> None:
         """Stop, then start again on the same ports with the same data."""

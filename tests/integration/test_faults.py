@@ -16,35 +16,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
-import signal
 import statistics
 import time
-from xml.etree import ElementTree as ET
 
 import pytest
 
 from mucsvc.storage.sqlite import SQLiteRoomStore
 from tests.integration.muc_process import MucProcess
 from tests.integration.muc_scenarios import (
-    DATA_FORMS_NS,
-    MUC_OWNER_NS,
+    admin_item,
+    affiliation_list,
+    affiliations_of,
     body_of,
     config_submission,
     create_room,
     delay_of,
     error_text,
-    from_room,
-    is_subject_message,
+    hats_api,
+    hats_of,
+    join_and_read,
     occupant,
+    owner_form,
     owner_query,
+    room_name,
     status_code_list,
     subject_of,
     summary,
 )
 from tests.integration.ports import wait_until
-from tests.integration.stanzas import DISCO_INFO_NS, MUC_USER_NS, describe, error_condition
+from tests.integration.stanzas import MUC_USER_NS, describe, error_condition
 from tests.integration.xmpp_client import (
     DEFAULT_PASSWORD,
     LoginFailed,
@@ -55,8 +56,7 @@ from tests.integration.xmpp_client import (
     run,
 )
 
-MUC_ADMIN_NS = "http://jabber.org/protocol/muc#admin"
-HATS_NS = "urn:xmpp:hats:0"
+USERS = ("alice", "bob", "carol", "dave", "erin")
 HATS_AUTHORIZATION = "Bearer faults-hats"
 TEACHER = "http://example.org/hats/teacher"
 
@@ -65,92 +65,20 @@ TEACHER = "http://example.org/hats/teacher"
 RECONNECT_TIMEOUT = 12.0
 
 
-@pytest.fixture(scope="module")
-def users(account):
-    return [account(name) for name in ("alice", "bob", "carol", "dave", "erin")]
-
-
-def own_service(prosody, tmp_path, **overrides) -> MucProcess:
-    return MucProcess(tmp_path / "muc", prosody, **overrides)
-
-
 @pytest.fixture
-def service(prosody, tmp_path):
+def service(own_service):
     """A ``twistd muc`` of this test alone (own storage), hats API on, and a
     generous event rate so that the load of test 1 is not throttled."""
-    process = own_service(prosody, tmp_path, http_muc_hats_authorization_header=HATS_AUTHORIZATION,
-                          muc_event_rate=50)
-    process.start()
-    yield process
-    process.stop()
+    return own_service(http_muc_hats_authorization_header=HATS_AUTHORIZATION, muc_event_rate=50)
 
 
 @pytest.fixture
-def plain_service(prosody, tmp_path):
+def plain_service(own_service):
     """A ``twistd muc`` of this test alone with the default settings."""
-    process = own_service(prosody, tmp_path)
-    process.start()
-    yield process
-    process.stop()
+    return own_service()
 
 
 # ---- requests and readers -------------------------------------------------------------
-
-
-def admin_item(**attributes) -> ET.Element:
-    reason = attributes.pop("reason", None)
-    query = ET.Element(f"{{{MUC_ADMIN_NS}}}query")
-    item = ET.SubElement(query, f"{{{MUC_ADMIN_NS}}}item", attributes)
-    if reason is not None:
-        ET.SubElement(item, f"{{{MUC_ADMIN_NS}}}reason").text = reason
-    return query
-
-
-async def affiliation_list(client, room, affiliation) -> list[dict[str, str]]:
-    reply = await client.request(room, admin_item(affiliation=affiliation))
-    return [dict(item.attrib) for item in reply.xml.iter(f"{{{MUC_ADMIN_NS}}}item")]
-
-
-async def room_name(client, room) -> str | None:
-    info = await client.disco_info(room)
-    identity = info.xml.find(f"{{{DISCO_INFO_NS}}}query/{{{DISCO_INFO_NS}}}identity")
-    return identity.get("name") if identity is not None else None
-
-
-def owner_form(reply) -> dict[str, list[str]]:
-    """``var`` -> values of the configuration form in a ``muc#owner`` reply."""
-    form = reply.xml.find(f"{{{MUC_OWNER_NS}}}query/{{{DATA_FORMS_NS}}}x")
-    assert form is not None, describe(reply)
-    return {
-        field.get("var"): [value.text or "" for value in field.iterfind(f"{{{DATA_FORMS_NS}}}value")]
-        for field in form.iter(f"{{{DATA_FORMS_NS}}}field")
-        if field.get("var")
-    }
-
-
-def hats_of(stanza) -> list[tuple[str, str | None]] | None:
-    element = stanza.xml.find(f"{{{HATS_NS}}}hats")
-    if element is None:
-        return None
-    return [(hat.get("uri"), hat.get("title")) for hat in element.iterfind(f"{{{HATS_NS}}}hat")]
-
-
-async def hats_api(service: MucProcess, method: str, path: str, document=None) -> tuple[int, dict]:
-    code, body = await asyncio.to_thread(service.http, method, path, json_body=document,
-                                         headers={"Authorization": HATS_AUTHORIZATION})
-    return code, json.loads(body)
-
-
-async def join_and_read(client, room, nick):
-    """Join; return the self-presence and the room's messages up to the subject."""
-    me = occupant(room, nick)
-    before = len(client.received)
-    client.join(me)
-    presence = await client.expect_self_presence(me, None)
-    await client.expect_message(
-        type="groupchat", where=lambda s: from_room(room)(s) and is_subject_message(s))
-    traffic = [s for s in client.received[before:] if from_room(room)(s) and s.xml.tag.endswith("message")]
-    return presence, traffic
 
 
 async def health_when(service: MucProcess, reconnects: int, timeout: float) -> tuple[dict, float]:
@@ -188,15 +116,6 @@ def integrity_of(path) -> str:
         store.close()
 
 
-def stop_cleanly(service: MucProcess) -> None:
-    """SIGTERM; the service shut down in order rather than being killed
-    after the harness's grace period."""
-    offset = service.log_offset()
-    status = service.stop()
-    assert status in (0, -signal.SIGTERM), f"exit status {status}\n{service.log_tail()}"
-    assert "Server Shut Down." in service.log_since(offset), service.log_tail()
-
-
 # ---- 1. ten host restarts under load ------------------------------------------------------
 
 RESTARTS = 10
@@ -228,7 +147,6 @@ class Load:
         self.link_echoes = 0  # echoes on the current connection
         self.refusals: list[str] = []
         self.bounced = 0
-        self.clients: list[XmppClient] = []
         self.stopping = asyncio.Event()
         self.progress = asyncio.Event()
 
@@ -248,7 +166,6 @@ class Load:
             assert time.monotonic() < deadline, f"the load could not get back in (sent {self.sent})"
             client = XmppClient(f"{self.user}@{self.prosody.host}/load{self.links + 1}", DEFAULT_PASSWORD,
                                 port=self.prosody.c2s_port)
-            self.clients.append(client)  # kept to the end, as ``retired`` below
             try:
                 await client.login(timeout=5)
             except LoginFailed:
@@ -260,7 +177,7 @@ class Load:
             try:
                 await self._talk(client)
             finally:
-                client.abort()
+                await client.abort()
 
     async def _talk(self, client: XmppClient) -> None:
         lost = asyncio.Event()
@@ -322,14 +239,9 @@ def test_ten_host_restarts_under_load_leave_the_room_intact(prosody, users, serv
     }
     hat = {TEACHER: {"active": True, "required": True, "title": "Teacher"}}
     timings: list[float] = []
-    # Clients logged out before the end stay referenced until the event loop
-    # ends: slixmpp cancels its send task only when a client is collected,
-    # which asyncio reports as a task destroyed while pending.
-    retired: list = []
 
     async def furnish():
         async with all_logged_in(prosody, "alice", "bob") as (alice, bob):
-            retired.extend((alice, bob))
             await create_room(alice, room, "Alice", instant=False)
             await alice.request(room, config_submission(options), type="set")
             await alice.request(room, admin_item(jid=bob.bare_jid, affiliation="member", nick="Bob"),
@@ -356,7 +268,6 @@ def test_ten_host_restarts_under_load_leave_the_room_intact(prosody, users, serv
             assert service.pid == pid, "the service restarted instead of reconnecting\n" + service.diagnostics()
             # A client that logs in now is served by the room.
             async with logged_in(prosody, "erin", resource=f"check{restart}") as erin:
-                retired.append(erin)
                 assert await room_name(erin, room) == "Steady Room"
         await load.wait_for_echoes(ECHOES_PER_LINK, after=RESTARTS)
 
@@ -365,12 +276,11 @@ def test_ten_host_restarts_under_load_leave_the_room_intact(prosody, users, serv
             assert await room_name(carol, room) == "Steady Room"
             _, traffic = await join_and_read(alice, room, "Alice")
             assert owner_form(await alice.request(room, owner_query())) == form
-            assert await affiliation_list(alice, room, "member") == [
-                {"affiliation": "member", "jid": bob.bare_jid, "nick": "Bob"}]
-            assert await affiliation_list(alice, room, "outcast") == [
-                {"affiliation": "outcast", "jid": carol.bare_jid}]
-            assert await affiliation_list(alice, room, "owner") == [
-                {"affiliation": "owner", "jid": alice.bare_jid}]
+            assert await affiliations_of(alice, room, "member", "outcast", "owner") == {
+                "member": [{"affiliation": "member", "jid": bob.bare_jid, "nick": "Bob"}],
+                "outcast": [{"affiliation": "outcast", "jid": carol.bare_jid}],
+                "owner": [{"affiliation": "owner", "jid": alice.bare_jid}],
+            }
             subject = traffic[-1]
             assert (subject.xml.get("from"), subject_of(subject)) == (
                 occupant(room, "Alice"), "Steady subject"), summary(traffic)
@@ -540,7 +450,7 @@ def test_sigterm_tells_every_occupant_and_leaves_sound_storage(prosody, users, p
                 await client.sync(service.jid)
                 client.forget_unclaimed()
 
-            await asyncio.to_thread(stop_cleanly, service)
+            await asyncio.to_thread(service.stop_cleanly)
 
             told = [(alice, kept, "Alice"), (alice2, kept, "Alice"), (bob, kept, "Bob"), (bob, brief, "Bob")]
             for client, room, nick in told:

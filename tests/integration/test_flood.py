@@ -14,8 +14,6 @@ import asyncio
 import statistics
 import time
 
-import pytest
-
 from tests.integration.muc_scenarios import (
     body_of,
     create_room,
@@ -23,6 +21,7 @@ from tests.integration.muc_scenarios import (
     enter,
     error_text,
     from_room,
+    join_and_read,
     occupant,
     settle,
     subject_of,
@@ -50,17 +49,7 @@ EXCHANGE = 30
 MEDIAN_BOUND = 0.2
 MAX_BOUND = 1.0
 
-
-@pytest.fixture(scope="module")
-def users(account):
-    return [account(name) for name in ("flooder", "watcher", "bob", "carol", "dave", "erin", "frank")]
-
-
-async def join_and_read(client, room, nick):
-    """Join; return the room's messages up to the subject, the last of a join."""
-    before = len(client.received)
-    await enter(client, room, nick)
-    return [s for s in client.received[before:] if from_room(room)(s) and s.xml.tag.endswith("message")]
+USERS = ("flooder", "watcher", "bob", "carol", "dave", "erin", "frank")
 
 
 def error_type(stanza) -> str | None:
@@ -238,8 +227,8 @@ def test_oversized_messages_are_refused_and_not_kept(prosody, muc, users):
                 assert oversized == [], [describe(s)[:300] for s in oversized]
 
             # The history holds the message at the limit only.
-            history = [s for s in await join_and_read(frank, room, "Frank")
-                       if delay_of(s) is not None and body_of(s) is not None]
+            _, traffic = await join_and_read(frank, room, "Frank")
+            history = [s for s in traffic if delay_of(s) is not None and body_of(s) is not None]
             assert [body_of(s) for s in history] == [at_limit], [describe(s)[:200] for s in history]
 
     run(main())
@@ -274,7 +263,7 @@ def test_an_oversized_subject_is_refused_and_not_kept(prosody, muc, users):
                 f"refusal: {describe(refusal) if refusal is not None else None}")
             assert (error_condition(refusal), error_type(refusal)) == ("policy-violation", "modify"), describe(refusal)
 
-            traffic = await join_and_read(frank, room, "Frank")
+            _, traffic = await join_and_read(frank, room, "Frank")
             assert subject_of(traffic[-1]) == "Small subject", summary(traffic)
 
     run(main())

@@ -11,74 +11,38 @@ admin in the harness's config.
 from __future__ import annotations
 
 import asyncio
-import json
 from xml.etree import ElementTree as ET
 
 import pytest
 
-from tests.integration.muc_process import MucProcess
 from tests.integration.muc_scenarios import (
     DATA_FORMS_NS,
+    admin_item,
     config_submission,
     create_room,
     enter,
+    hats_api,
+    hats_of,
     occupant,
     settle,
 )
 from tests.integration.stanzas import describe, status_codes
-from tests.integration.xmpp_client import all_logged_in, run
 
-HATS_NS = "urn:xmpp:hats:0"
-MUC_ADMIN_NS = "http://jabber.org/protocol/muc#admin"
 COMMANDS_NS = "http://jabber.org/protocol/commands"
 ADD_NODE = "http://prosody.im/protocol/hats#add"
 REMOVE_NODE = "http://prosody.im/protocol/hats#remove"
 HATS_AUTHORIZATION = "Bearer test-hats"
 TEACHER = "http://example.org/hats/teacher"
-
-
-@pytest.fixture(scope="module")
-def users(account):
-    return [account(name) for name in ("alice", "bob", "admin")]
+USERS = ("alice", "bob", "admin")
 
 
 @pytest.fixture
-def service(prosody, tmp_path):
+def service(own_service):
     """A ``twistd muc`` of this test alone, with the hats API on."""
-    process = MucProcess(tmp_path / "muc", prosody, http_muc_hats_authorization_header=HATS_AUTHORIZATION)
-    process.start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def scenario(prosody, users):
-    def play(body, *names):
-        async def main():
-            async with all_logged_in(prosody, *names) as clients:
-                await body(*clients)
-
-        run(main())
-
-    return play
+    return own_service(http_muc_hats_authorization_header=HATS_AUTHORIZATION)
 
 
 # ---- helpers -------------------------------------------------------------------
-
-
-def hats_of(stanza) -> list[tuple[str, str | None]] | None:
-    """``[(uri, title)]`` of the presence's hats element; None without one."""
-    element = stanza.xml.find(f"{{{HATS_NS}}}hats")
-    if element is None:
-        return None
-    return [(hat.get("uri"), hat.get("title")) for hat in element.iterfind(f"{{{HATS_NS}}}hat")]
-
-
-async def hats_api(service: MucProcess, method: str, path: str, document=None) -> tuple[int, dict]:
-    """One request to the hats API, off the event loop (urllib blocks)."""
-    code, body = await asyncio.to_thread(service.http, method, path, json_body=document,
-                                         headers={"Authorization": HATS_AUTHORIZATION})
-    return code, json.loads(body)
 
 
 def command(node: str, **values: str) -> ET.Element:
@@ -103,9 +67,7 @@ async def room_with_member(alice, bob, room: str) -> None:
     """Alice's persistent room, Bob a member in it; what they were sent is dropped."""
     await create_room(alice, room, "Alice")
     await alice.request(room, config_submission({"muc#roomconfig_persistentroom": "1"}), type="set")
-    member = ET.Element(f"{{{MUC_ADMIN_NS}}}query")
-    ET.SubElement(member, f"{{{MUC_ADMIN_NS}}}item", jid=bob.bare_jid, affiliation="member")
-    await alice.request(room, member, type="set")
+    await alice.request(room, admin_item(jid=bob.bare_jid, affiliation="member"), type="set")
     await enter(bob, room, "Bob")
     await alice.expect_presence(frm=occupant(room, "Bob"), type=None)
     await settle(room, alice, bob)

@@ -20,12 +20,8 @@ from tests.integration.prosody import ProsodyServer
 from tests.integration.stanzas import MUC_USER_NS, describe
 from tests.integration.xmpp_client import all_logged_in, run
 
+USERS = ("alice", "bob")
 WRONG_AUTHORIZATION = "Bearer not-the-configured-one"
-
-
-@pytest.fixture(scope="module")
-def users(account):
-    return [account(name) for name in ("alice", "bob")]
 
 
 def post_kick(muc, body, authorization=KICK_AUTHORIZATION):

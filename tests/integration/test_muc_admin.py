@@ -19,18 +19,23 @@ from tests.integration.muc_scenarios import (
     DATA_FORMS_NS,
     MUC_OWNER_NS,
     PING_NS,
+    admin_item,
+    admin_items,
     body_of,
     bare,
     config_submission,
     create_room,
+    drain,
     enter,
-    from_room,
     muc_items,
     occupant,
     owner_query,
+    quiet,
+    room_jid,
     settle,
     status_code_list,
     summary,
+    unclaimed_from,
 )
 from tests.integration.stanzas import (
     CLIENT_NS,
@@ -40,39 +45,12 @@ from tests.integration.stanzas import (
     error_condition,
     status_codes,
 )
-from tests.integration.xmpp_client import all_logged_in, logged_in, run
+from tests.integration.xmpp_client import logged_in
 
-MUC_ADMIN_NS = "http://jabber.org/protocol/muc#admin"
 MUC_REQUEST_FORM = "http://jabber.org/protocol/muc#request"
 ROOMSECRET = "muc#roomconfig_roomsecret"
 MAXUSERS = "muc#roomconfig_maxusers"
-
-
-@pytest.fixture(scope="module")
-def users(account):
-    """alice, bob, carol and dave, registered on the module's Prosody."""
-    return [account(name) for name in ("alice", "bob", "carol", "dave")]
-
-
-@pytest.fixture
-def scenario(prosody, users):
-    """``scenario(body, "alice", "bob")`` runs ``await body(alice, bob)`` with
-    those users logged in."""
-
-    def play(body, *names):
-        async def main():
-            async with all_logged_in(prosody, *names) as clients:
-                await body(*clients)
-
-        run(main())
-
-    return play
-
-
-@pytest.fixture(params=["mucsvc", "prosody"])
-def service(request, prosody, muc):
-    """Our MUC domain, then Prosody's own MUC on the same server."""
-    return muc.jid if request.param == "mucsvc" else prosody.reference_muc
+USERS = ("alice", "bob", "carol", "dave")
 
 
 @pytest.fixture
@@ -81,30 +59,11 @@ def our_service(muc):
     return muc.jid
 
 
-def room_jid(service: str, name: str) -> str:
-    return f"{name}@{service}"
-
-
 # ---- requests ---------------------------------------------------------------------
-
-
-def admin_item(**attributes) -> ET.Element:
-    """A ``muc#admin`` query with one item; ``reason=`` becomes its child."""
-    reason = attributes.pop("reason", None)
-    query = ET.Element(f"{{{MUC_ADMIN_NS}}}query")
-    item = ET.SubElement(query, f"{{{MUC_ADMIN_NS}}}item", attributes)
-    if reason is not None:
-        ET.SubElement(item, f"{{{MUC_ADMIN_NS}}}reason").text = reason
-    return query
 
 
 def admin_list(affiliation: str) -> ET.Element:
     return admin_item(affiliation=affiliation)
-
-
-def listed(reply) -> list[dict[str, str]]:
-    """The items of a ``muc#admin`` list reply."""
-    return [dict(item.attrib) for item in reply.xml.iter(f"{{{MUC_ADMIN_NS}}}item")]
 
 
 def destroy_to(venue: str, reason: str) -> ET.Element:
@@ -166,31 +125,6 @@ def item_children(stanza) -> tuple[dict | None, str | None]:
     actor = item.find(f"{{{MUC_USER_NS}}}actor")
     return (dict(actor.attrib) if actor is not None else None,
             item.findtext(f"{{{MUC_USER_NS}}}reason"))
-
-
-def unclaimed_from(client, room):
-    """What ``room`` sent ``client`` that no test step took (answers to our
-    own IQs left out)."""
-
-    def unexpected(stanza):
-        answer = stanza.xml.tag == f"{{{CLIENT_NS}}}iq" and stanza.xml.get("type") in ("result", "error")
-        return from_room(room)(stanza) and not answer
-
-    return client.unclaimed(unexpected)
-
-
-async def quiet(room, *clients):
-    """Round-trip through ``room``, then nothing from it may be left unread."""
-    await settle(room, *clients)
-    for client in clients:
-        assert unclaimed_from(client, room) == [], f"{client.jid}:\n{summary(unclaimed_from(client, room))}"
-
-
-async def drain(room, *clients):
-    """Round-trip through ``room`` and drop what arrived (presence bursts)."""
-    await settle(room, *clients)
-    for client in clients:
-        client.forget_unclaimed()
 
 
 # ---- 1. kick --------------------------------------------------------------------------
@@ -296,14 +230,14 @@ def test_owner_bans_by_bare_jid_and_the_ban_list_shows_it(scenario, service):
         await quiet(room, alice, carol)
 
         outcasts = await alice.request(room, admin_list("outcast"))
-        assert listed(outcasts) == [{"affiliation": "outcast", "jid": bob.bare_jid}], describe(outcasts)
+        assert admin_items(outcasts) == [{"affiliation": "outcast", "jid": bob.bare_jid}], describe(outcasts)
         # Only admins and owners may read it.
         refused = await carol.request_error(room, admin_list("outcast"))
         assert error_condition(refused) == "forbidden", describe(refused)
 
         # Lifting the ban lets him in again.
         await alice.request(room, admin_item(jid=bob.bare_jid, affiliation="none"), type="set")
-        assert listed(await alice.request(room, admin_list("outcast"))) == []
+        assert admin_items(await alice.request(room, admin_list("outcast"))) == []
         await enter(bob, room, "Bob")
 
     scenario(body, "alice", "bob", "carol")
@@ -373,7 +307,7 @@ def test_members_only_removes_non_members_and_admits_members(scenario, service, 
             assert status_code_list(told) == [321], describe(told)
         await quiet(room, alice, bob, carol)
         members = await alice.request(room, admin_list("member"))
-        assert listed(members) == [{"affiliation": "member", "jid": carol.bare_jid}], describe(members)
+        assert admin_items(members) == [{"affiliation": "member", "jid": carol.bare_jid}], describe(members)
 
     scenario(body, "alice", "bob", "carol")
 

@@ -11,8 +11,6 @@ test that passes only there shows where the service differs.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.integration.muc_scenarios import (
     DATA_FORMS_NS,
     DISCO_ITEMS_NS,
@@ -23,6 +21,7 @@ from tests.integration.muc_scenarios import (
     ROOMINFO_FORM,
     VCARD_NS,
     VERSION_NS,
+    assert_gone,
     body_of,
     config_submission,
     create_room,
@@ -36,11 +35,13 @@ from tests.integration.muc_scenarios import (
     muc_items,
     occupant,
     owner_query,
+    room_jid,
     room_traffic,
     settle,
     status_code_list,
     subject_of,
     summary,
+    unclaimed_from,
 )
 from tests.integration.stanzas import (
     CLIENT_NS,
@@ -52,51 +53,8 @@ from tests.integration.stanzas import (
     muc_item,
     status_codes,
 )
-from tests.integration.xmpp_client import StanzaErrorReply, all_logged_in, run
 
-
-@pytest.fixture(scope="module")
-def users(account):
-    """alice, bob and carol, registered on the module's Prosody."""
-    return [account(name) for name in ("alice", "bob", "carol")]
-
-
-@pytest.fixture
-def scenario(prosody, users):
-    """``scenario(body, "alice", "bob")`` runs ``await body(alice, bob)`` with
-    those users logged in."""
-
-    def play(body, *names):
-        async def main():
-            async with all_logged_in(prosody, *names) as clients:
-                await body(*clients)
-
-        run(main())
-
-    return play
-
-
-@pytest.fixture(params=["mucsvc", "prosody"])
-def service(request, prosody, muc):
-    """The MUC domain a test talks to: ours, then Prosody's own MUC on the
-    same server, which shows that each expectation is the reference
-    behaviour."""
-    return muc.jid if request.param == "mucsvc" else prosody.reference_muc
-
-
-def room_jid(service: str, name: str) -> str:
-    return f"{name}@{service}"
-
-
-def unclaimed_from(client, room):
-    """What ``room`` sent ``client`` that no test step took, answers to our
-    own IQs (e.g. ``sync``) left out."""
-
-    def unexpected(stanza):
-        answer = stanza.xml.tag == f"{{{CLIENT_NS}}}iq" and stanza.xml.get("type") in ("result", "error")
-        return from_room(room)(stanza) and not answer
-
-    return client.unclaimed(unexpected)
+USERS = ("alice", "bob", "carol")
 
 
 # ---- 1. creating a room ---------------------------------------------------------
@@ -494,12 +452,7 @@ def test_leaving_is_broadcast_and_the_last_one_out_ends_a_temporary_room(scenari
 
         alice.leave(alice_nick)
         await alice.expect_self_presence(alice_nick, "unavailable")
-        try:
-            info = await bob.disco_info(room)
-        except StanzaErrorReply as refusal:
-            assert refusal.condition == "item-not-found", describe(refusal.iq)
-        else:
-            raise AssertionError(f"the room outlived its last occupant:\n{describe(info)}")
+        await assert_gone(bob, room, "its last occupant")
 
         # The name is free again: joining creates a new, locked room.
         alice.join(alice_nick)
@@ -675,12 +628,7 @@ def test_destroying_a_room_tells_every_occupant_about_itself(scenario, service):
             await client.sync(service)
             assert unclaimed_from(client, room) == [], summary(unclaimed_from(client, room))
 
-        try:
-            info = await bob.disco_info(room)
-        except StanzaErrorReply as refusal:
-            assert refusal.condition == "item-not-found", describe(refusal.iq)
-        else:
-            raise AssertionError(f"the destroyed room still answers:\n{describe(info)}")
+        await assert_gone(bob, room, "its destruction")
         carol.send_message(room, "hello?")
         lost = await carol.expect_message(frm=room, type="error")
         assert error_condition(lost) == "item-not-found", describe(lost)

@@ -11,35 +11,35 @@ of a real server would.
 
 from __future__ import annotations
 
-import signal
-from xml.etree import ElementTree as ET
-
 import pytest
 
-from tests.integration.muc_process import MucProcess
 from tests.integration.muc_scenarios import (
-    DATA_FORMS_NS,
     DISCO_ITEMS_NS,
-    MUC_OWNER_NS,
+    admin_item,
+    affiliation_list,
+    affiliations_of,
+    assert_gone,
     body_of,
     config_submission,
     create_room,
     delay_of,
     destroy_request,
+    drain,
     from_room,
     is_subject_message,
+    join_and_read,
     muc_items,
     occupant,
+    owner_form,
     owner_query,
+    room_name,
     settle,
     status_code_list,
     subject_of,
     summary,
 )
-from tests.integration.stanzas import DISCO_INFO_NS, describe, disco_features, error_condition
-from tests.integration.xmpp_client import StanzaErrorReply, all_logged_in, run
+from tests.integration.stanzas import describe, disco_features, error_condition
 
-MUC_ADMIN_NS = "http://jabber.org/protocol/muc#admin"
 OCCUPANT_ID_NS = "urn:xmpp:occupant-id:0"
 
 
@@ -49,48 +49,17 @@ def occupant_id(stanza) -> str | None:
     return element.get("id") if element is not None else None
 
 
-@pytest.fixture(scope="module")
-def users(account):
-    return [account(name) for name in ("alice", "bob", "carol")]
+USERS = ("alice", "bob", "carol")
 
 
 @pytest.fixture
-def service(prosody, tmp_path):
+def service(own_service):
     """A ``twistd muc`` of this test alone, with its own storage file; the
     test restarts it, and it is stopped afterwards whatever happened."""
-    process = MucProcess(tmp_path / "muc", prosody)
-    process.start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture
-def scenario(prosody, users):
-    def play(body, *names):
-        async def main():
-            async with all_logged_in(prosody, *names) as clients:
-                await body(*clients)
-
-        run(main())
-
-    return play
+    return own_service()
 
 
 # ---- requests and readers ------------------------------------------------------------
-
-
-def admin_item(**attributes) -> ET.Element:
-    reason = attributes.pop("reason", None)
-    query = ET.Element(f"{{{MUC_ADMIN_NS}}}query")
-    item = ET.SubElement(query, f"{{{MUC_ADMIN_NS}}}item", attributes)
-    if reason is not None:
-        ET.SubElement(item, f"{{{MUC_ADMIN_NS}}}reason").text = reason
-    return query
-
-
-async def affiliation_list(client, room, affiliation) -> list[dict[str, str]]:
-    reply = await client.request(room, admin_item(affiliation=affiliation))
-    return [dict(item.attrib) for item in reply.xml.iter(f"{{{MUC_ADMIN_NS}}}item")]
 
 
 async def public_rooms(client, service_jid) -> dict[str, str | None]:
@@ -98,65 +67,9 @@ async def public_rooms(client, service_jid) -> dict[str, str | None]:
     return {item.get("jid"): item.get("name") for item in reply.xml.iter(f"{{{DISCO_ITEMS_NS}}}item")}
 
 
-async def room_name(client, room) -> str | None:
-    info = await client.disco_info(room)
-    identity = info.xml.find(f"{{{DISCO_INFO_NS}}}query/{{{DISCO_INFO_NS}}}identity")
-    return identity.get("name") if identity is not None else None
-
-
-async def join_and_read(client, room, nick):
-    """Join; return the self-presence and, in order, the history and the
-    subject the room sends after it."""
-    me = occupant(room, nick)
-    before = len(client.received)
-    client.join(me)
-    presence = await client.expect_self_presence(me, None)
-    await client.expect_message(
-        type="groupchat", where=lambda s: from_room(room)(s) and is_subject_message(s))
-    traffic = [s for s in client.received[before:] if from_room(room)(s) and s.xml.tag.endswith("message")]
-    return presence, traffic
-
-
-def stop_cleanly(service: MucProcess) -> None:
-    """SIGTERM, and the service shut down in order rather than being killed
-    after the harness's grace period (twistd then ends by re-raising the
-    signal: status -SIGTERM, or 0)."""
-    offset = service.log_offset()
-    status = service.stop()
-    assert status in (0, -signal.SIGTERM), f"exit status {status}\n{service.log_tail()}"
-    assert "Server Shut Down." in service.log_since(offset), service.log_tail()
-
-
-async def assert_gone(client, room) -> None:
-    try:
-        info = await client.disco_info(room)
-    except StanzaErrorReply as refusal:
-        assert refusal.condition == "item-not-found", describe(refusal.iq)
-    else:
-        raise AssertionError(f"{room} outlived the restart:\n{describe(info)}")
-
-
-async def drain(room, *clients) -> None:
-    """Round-trip through ``room`` and drop what arrived so far."""
-    await settle(room, *clients)
-    for client in clients:
-        client.forget_unclaimed()
-
-
 async def leave(client, room, nick) -> None:
     client.leave(occupant(room, nick))
     await client.expect_self_presence(occupant(room, nick), "unavailable")
-
-
-def owner_form(reply) -> dict[str, list[str]]:
-    """``var`` -> values of the configuration form in a ``muc#owner`` reply."""
-    form = reply.xml.find(f"{{{MUC_OWNER_NS}}}query/{{{DATA_FORMS_NS}}}x")
-    assert form is not None, describe(reply)
-    return {
-        field.get("var"): [value.text or "" for value in field.iterfind(f"{{{DATA_FORMS_NS}}}value")]
-        for field in form.iter(f"{{{DATA_FORMS_NS}}}field")
-        if field.get("var")
-    }
 
 
 #: Options set on the kept rooms besides their name; each must come back.
@@ -231,14 +144,12 @@ async def check_restored(alice, bob, carol, service_jid, room, *, name: str, for
 
     restored = owner_form(await alice.request(room, owner_query()))
     assert restored == form, f"before: {form}\nafter:  {restored}"
-    assert await affiliation_list(alice, room, "member") == [
-        {"affiliation": "member", "jid": bob.bare_jid, "nick": "Bob"}]
-    assert await affiliation_list(alice, room, "outcast") == [
-        {"affiliation": "outcast", "jid": carol.bare_jid}]
-    assert await affiliation_list(alice, room, "owner") == [
-        {"affiliation": "owner", "jid": alice.bare_jid}]
-    assert await affiliation_list(alice, room, "admin") == [
-        {"affiliation": "admin", "jid": "dave@localhost"}]
+    assert await affiliations_of(alice, room, "member", "outcast", "owner", "admin") == {
+        "member": [{"affiliation": "member", "jid": bob.bare_jid, "nick": "Bob"}],
+        "outcast": [{"affiliation": "outcast", "jid": carol.bare_jid}],
+        "owner": [{"affiliation": "owner", "jid": alice.bare_jid}],
+        "admin": [{"affiliation": "admin", "jid": "dave@localhost"}],
+    }
 
     # Bob, a member, gets in and has a voice in the moderated room.
     mine, _ = await join_and_read(bob, room, "Bob")
@@ -264,7 +175,7 @@ def test_a_persistent_room_survives_a_restart(scenario, service):
         # Empty, and still there.
         assert await room_name(bob, room) == "Kept Room"
 
-        stop_cleanly(service)
+        service.stop_cleanly()
         service.start()
 
         await check_restored(alice, bob, carol, service.jid, room, name="Kept Room", form=form)
@@ -346,7 +257,7 @@ def test_temporary_and_destroyed_rooms_are_gone_after_a_restart(scenario, servic
 
         await settle(service.jid, alice)
         alice.forget_unclaimed()
-        stop_cleanly(service)
+        service.stop_cleanly()
         # Before going, the service told Alice she is out of both rooms.
         for room in (temporary, unkept):
             gone = await alice.expect_presence(frm=occupant(room, "Alice"), type="unavailable")
@@ -356,7 +267,7 @@ def test_temporary_and_destroyed_rooms_are_gone_after_a_restart(scenario, servic
         service.start()
 
         for room in (temporary, destroyed, unkept):
-            await assert_gone(bob, room)
+            await assert_gone(bob, room, "the restart")
             # Joining creates the room anew, empty.
             before = len(bob.received)
             bob.join(occupant(room, "Bob"))

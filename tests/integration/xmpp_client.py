@@ -142,7 +142,7 @@ class XmppClient:
             succeeded = False
             problems.append(f"no session after {timeout:g}s")
         if not succeeded:
-            self.abort()
+            await self.abort()
             host, port = self.address
             reason = "; ".join(problems) or "stream closed before a session was bound"
             raise LoginFailed(f"{self.xmpp.requested_jid} could not log in to {host}:{port}: {reason}")
@@ -152,11 +152,18 @@ class XmppClient:
         if self.xmpp.transport is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.xmpp.disconnect(wait=timeout), timeout + 1)
-        self.abort()
+        await self.abort()
 
-    def abort(self) -> None:
+    async def abort(self) -> None:
+        """Drop the connection at once, and end slixmpp's task that sends
+        stanzas: left pending, asyncio would report it destroyed when the
+        client is collected."""
         self.xmpp.cancel_connection_attempt()
         self.xmpp.abort()
+        sender = self.xmpp._run_out_filters
+        if sender is not None and not sender.done():
+            sender.cancel()
+            await asyncio.wait([sender])
 
     # -- sending -------------------------------------------------------------
 
