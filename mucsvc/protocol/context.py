@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 
 from mucsvc.protocol.fanout import Fanout
 from mucsvc.protocol.occupant_presence import PresencePublisher
@@ -36,7 +37,13 @@ class MucContext:
 
 def xmpp_datetime(stamp: float) -> str:
     """XEP-0082 date-time in UTC, as Prosody writes it (no fraction)."""
-    return datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc).strftime(
+    return _whole_second(int(stamp))
+
+
+@functools.lru_cache(maxsize=4)
+def _whole_second(second: int) -> str:
+    # Every history message stamps the current second; format it once.
+    return datetime.datetime.fromtimestamp(second, datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
 
 
