@@ -29,32 +29,10 @@ from tests.integration.xmpp_client import DEFAULT_PASSWORD, all_logged_in, run
 HERE = pathlib.Path(__file__).parent
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "integration: runs Prosody and the service as real processes")
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in pathlib.Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.integration)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Attach the log tails of the servers a failed test used."""
-    outcome = yield
-    report = outcome.get_result()
-    if not report.failed:
-        return
-    servers: dict[int, ProsodyServer | MucProcess] = {}
-    for value in getattr(item, "funcargs", {}).values():
-        if isinstance(value, MucProcess):
-            servers.setdefault(id(value), value)
-            value = value.prosody
-        if isinstance(value, ProsodyServer):
-            servers.setdefault(id(value), value)
-    for server in servers.values():
-        report.sections.append((f"log tail of {type(server).__name__} in {server.workdir}", server.log_tail()))
 
 
 @dataclasses.dataclass(frozen=True)

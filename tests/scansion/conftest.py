@@ -10,32 +10,12 @@ Prosody is configured as the scripts assume (Prosody's own spec setup):
 ``authentication = "insecure"`` (every user logs in with "password"),
 ``admin@localhost`` a service admin, and ``vcard_legacy`` adding
 ``vcard-temp:x:update`` to presence. When a test fails, the log tails of the
-servers it used are added to its report.
+servers it used are added to its report (``tests/conftest.py``).
 """
 
 from __future__ import annotations
 
 import pytest
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "integration: runs Prosody and the service as real processes"
-    )
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if not report.failed:
-        return
-    for name in ("prosody", "service"):
-        server = getattr(item, "funcargs", {}).get(name)
-        if server is not None:
-            # The service's diagnostics include its Prosody's log.
-            logs = server.diagnostics() if name == "service" else server.log_tail()
-            report.sections.append((f"logs of fixture '{name}'", logs))
 
 
 # The harness is imported inside the fixtures, so that the parser, matcher
