@@ -721,3 +721,20 @@ class LimitEdgeTests(unittest.TestCase):
                             "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='nurse@example.org'>"
                             f"<reason>{'r' * 400}</reason></invite></x></message>")
         self.assertEqual((error["to"], condition(error)[0]), (ROMEO, "policy-violation"))
+
+
+class HistoricTests(unittest.TestCase):
+    def test_what_goes_into_history(self):
+        from mucsvc.protocol.room_messages import is_historic
+        from tests.helpers import stanza
+
+        def historic(children):
+            return is_historic(stanza(f"<message xmlns='jabber:client' type='groupchat'>{children}</message>"))
+
+        self.assertTrue(historic("<body>x</body>"))
+        self.assertFalse(historic("<body>x</body><no-store xmlns='urn:xmpp:hints'/>"))
+        self.assertFalse(historic("<no-permanent-store xmlns='urn:xmpp:hints'/><body>x</body>"))
+        self.assertTrue(historic("<store xmlns='urn:xmpp:hints'/>"))
+        self.assertTrue(historic("<encryption xmlns='urn:xmpp:eme:0'/>"))
+        self.assertTrue(historic("<displayed xmlns='urn:xmpp:chat-markers:0'/>"))
+        self.assertFalse(historic("<active xmlns='http://jabber.org/protocol/chatstates'/>"))

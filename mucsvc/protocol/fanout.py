@@ -35,6 +35,19 @@ class Outgoing:
         head, tail = self._head, self._tail
         return "".join([head + address(jid) + tail for jid in jids])
 
+    def extended(self, content: str) -> "Outgoing":
+        """The same stanza with ``content`` (XML) added as its last children."""
+        outgoing = Outgoing.__new__(Outgoing)
+        outgoing.kind = self.kind
+        outgoing._head = self._head
+        tail = self._tail
+        if tail.endswith("/>"):
+            outgoing._tail = f"{tail[:-2]}>{content}</{self.kind}>"
+        else:
+            closing = f"</{self.kind}>"
+            outgoing._tail = tail[:-len(closing)] + content + closing
+        return outgoing
+
     @property
     def text(self) -> str:
         """The stanza with an empty ``to``: how history is stored."""

@@ -34,17 +34,20 @@ def is_kickable_error(stanza) -> bool:
 
 def is_historic(stanza) -> bool:
     """Whether a groupchat message belongs in the history (Prosody's rules:
-    store hints first, then a body, an encrypted payload or a chat marker)."""
-    if child(stanza, namespaces.HINTS, "no-store") is not None or \
-            child(stanza, namespaces.HINTS, "no-permanent-store") is not None:
-        return False
-    if child(stanza, namespaces.HINTS, "store") is not None:
-        return True
-    if child(stanza, stanza.uri, "body") is not None:
-        return True
-    if child(stanza, "urn:xmpp:eme:0", "encryption") is not None:
-        return True
-    return any(c.uri == "urn:xmpp:chat-markers:0" for c in stanza.elements())
+    store hints first, then a body, an encrypted payload or a chat marker).
+    One pass over the children: this runs for every message."""
+    keep = store = False
+    for element_ in stanza.elements():
+        uri, name = element_.uri, element_.name
+        if uri == namespaces.HINTS:
+            if name in ("no-store", "no-permanent-store"):
+                return False
+            store = store or name == "store"
+        elif (uri == stanza.uri and name == "body") or \
+                (uri == "urn:xmpp:eme:0" and name == "encryption") or \
+                uri == "urn:xmpp:chat-markers:0":
+            keep = True
+    return store or keep
 
 
 class MessageHandler:
@@ -89,19 +92,19 @@ class MessageHandler:
             attributes.append(("id", uuid.uuid4().hex[:16]))
         attributes.insert(0, ("from", f"{room.jid}/{occupant.nick}"))
         content = check_size(stanza, message_content(stanza, room.jid), context.service.limits)
-        content += occupant_id_element(occupant)
+        message = Outgoing("message", attributes, content + occupant_id_element(occupant))
         historic = is_historic(stanza) and room.history.limit > 0
         replay = None
         chars = 0
         if historic:
-            delay = element("delay", (("xmlns", namespaces.DELAY), ("from", room.jid),
-                                      ("stamp", xmpp_datetime(now))))
-            replay = Outgoing("message", attributes, content + delay)
-            chars = len(replay.to(""))
+            # History replays the same stanza with the room's delay added.
+            replay = message.extended(element("delay", (
+                ("xmlns", namespaces.DELAY), ("from", room.jid), ("stamp", xmpp_datetime(now)))))
+            chars = len(replay.text)
         outcome = room.groupchat(sender, now, payload=replay, chars=chars, historic=historic)
         if outcome.recorded:
             context.persistence.history(room, outcome.entry)
-        context.fanout.to_occupants(Outgoing("message", attributes, content), room.occupants)
+        context.fanout.to_occupants(message, room.occupants)
 
     def subject(self, stanza, sender, room) -> None:
         text = str(child(stanza, stanza.uri, "subject"))
