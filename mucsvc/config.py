@@ -13,7 +13,8 @@ import tomllib
 from typing import Any, Mapping
 
 from twisted.internet import endpoints
-from twisted.words.protocols.jabber import jid as jabber_jid
+
+from mucsvc.jid import InvalidJID, parse_jid
 
 SECRET_ENVIRONMENT_VARIABLE = "MUCSVC_COMPONENT_SECRET"
 
@@ -218,8 +219,8 @@ def _check_header_value(key: str, value: str) -> None:
 
 def _service_jid(value: str) -> str:
     try:
-        parsed = jabber_jid.JID(value)
-    except (jabber_jid.InvalidFormat, UnicodeError) as e:
+        parsed = parse_jid(value)
+    except InvalidJID as e:
         raise ConfigError("jid", f"malformed JID {value!r}: {e}") from None
     if parsed.user or parsed.resource:
         raise ConfigError("jid", f"must be a bare domain like 'muc.example.org', not {value!r}")
@@ -230,8 +231,8 @@ def _bare_jid(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(key, f"must be a list of bare JIDs, found {_toml_type(value)}")
     try:
-        parsed = jabber_jid.JID(value)
-    except (jabber_jid.InvalidFormat, UnicodeError) as e:
+        parsed = parse_jid(value)
+    except InvalidJID as e:
         raise ConfigError(key, f"malformed JID {value!r}: {e}") from None
     if parsed.resource:
         raise ConfigError(key, f"{value!r} must be a bare JID (no resource)")

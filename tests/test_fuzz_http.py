@@ -28,7 +28,9 @@ kick_bodies = st.one_of(
     st.fixed_dictionaries({}, optional={
         "nickname": st.one_of(st.sampled_from(["juliet", "romeo", "Juliet", "\U0001F916", ""]), json_values),
         "muc": st.one_of(st.sampled_from([ROOM, "GARDEN@muc.example.org", "garden@elsewhere",
-                                          "muc.example.org", "a@b/c", "@@", ""]), json_values),
+                                          "muc.example.org", "a@b/c", "@@", "", "garden@.example.org",
+                                          "garden@muc..example.org", "garden@muc.example.org.",
+                                          "@muc.example.org", ROOM + "/"]), json_values),
         "reason": json_values}).map(lambda d: json.dumps(d).encode()),
     json_values.map(lambda v: json.dumps(v).encode()),
     st.binary(max_size=200),

@@ -238,7 +238,10 @@ class FieldTests(KickTestCase):
                                      {"nickname": "juliet", "muc": ROOM, "reason": reason})
 
     async def test_muc_that_is_not_a_jid_is_400(self):
-        for muc in ("garden@@muc.example.org", "garden@", "", "garden@bad host"):
+        # Empty labels made Twisted's parser raise IndexError: a 500 once.
+        for muc in ("garden@@muc.example.org", "garden@", "", "garden@bad host",
+                    "garden@.example.org", "garden@muc..example.org", "a@b..c",
+                    "@muc.example.org", "garden@muc.example.org/", "."):
             await self.assertRefused(400, f"Invalid MUC JID: {muc}", {"nickname": "juliet", "muc": muc})
 
     async def test_muc_with_a_resource_is_400(self):

@@ -16,8 +16,7 @@ it directly; everyone else goes through ``IHatsService``.
 
 from __future__ import annotations
 
-from twisted.words.protocols.jabber import jid as jabber_jid
-
+from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.hats import model
 from mucsvc.hats.errors import ITEM_NOT_FOUND, NO_SUCH_ROOM, NOT_AFFILIATED, HatsError, bad_request
 from mucsvc.protocol.occupant_presence import OccupantPresence
@@ -75,7 +74,7 @@ class Wardrobe:
     def _room(self, room_jid):
         try:
             parsed = _jid(room_jid)
-        except ValueError:
+        except InvalidJID:
             raise HatsError(ITEM_NOT_FOUND, NO_SUCH_ROOM) from None
         room = None
         if parsed.user is not None and parsed.resource is None and parsed.host == self.muc.rooms.domain:
@@ -99,20 +98,15 @@ class Wardrobe:
             publisher.publish(OccupantPresence(room, occupant, payload=occupant.presence or ""))
 
 
-def _jid(value) -> jabber_jid.JID:
-    """A parsed JID from ``str`` or ``JID``; ``ValueError`` when malformed."""
-    if isinstance(value, jabber_jid.JID):
-        return value
-    if not isinstance(value, str) or not value:
-        raise ValueError(value)
-    try:
-        return jabber_jid.JID(value)
-    except (jabber_jid.InvalidFormat, UnicodeError):
-        raise ValueError(value) from None
+def _jid(value):
+    """A parsed JID from ``str`` or a Twisted ``JID``; `InvalidJID` when malformed."""
+    if not isinstance(value, str) and hasattr(value, "full"):
+        value = value.full()
+    return parse_jid(value)
 
 
 def _bare_user(user_jid) -> str:
     try:
         return _jid(user_jid).userhost()
-    except ValueError:
+    except InvalidJID:
         raise bad_request(f"invalid user JID: {user_jid!r}") from None

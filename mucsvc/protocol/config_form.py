@@ -25,10 +25,10 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from twisted.words.protocols.jabber import jid as jabber_jid
 from twisted.words.xish import domish
 from wokkel import data_form
 
+from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.rooms import (
     ALLOW_PM_VALUES, WHOIS_VALUES, Affiliation, BadRequest, NotAcceptable, Role, RoomConfig,
 )
@@ -415,12 +415,9 @@ def _bare_jids(var, values) -> tuple:
         if not value.strip():
             continue
         try:
-            parsed = jabber_jid.JID(value.strip())
-        except jabber_jid.InvalidFormat:
-            parsed = None
-        if parsed is None or (parsed.user is None and "@" in value):
-            # (Twisted reads "@host" as "host"; RFC 7622 forbids an empty localpart.)
-            raise NotAcceptable(f"{var}: {value!r} is not a valid JID")
+            parsed = parse_jid(value.strip())
+        except InvalidJID:
+            raise NotAcceptable(f"{var}: {value!r} is not a valid JID") from None
         if parsed.resource is not None:
             raise NotAcceptable(f"{var}: bare JID expected, got {value!r}")
         bare = parsed.userhost()

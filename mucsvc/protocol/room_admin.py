@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from twisted.words.protocols.jabber import jid as jabber_jid
-
+from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol import announcements, namespaces
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.replies import iq_result
@@ -115,8 +114,8 @@ def _parse(kind, value):
 
 def _bare_jid(value: str) -> str:
     try:
-        parsed = jabber_jid.JID(value)
-    except (jabber_jid.InvalidFormat, UnicodeError):
+        parsed = parse_jid(value)
+    except InvalidJID:
         raise Refusal("jid-malformed", "modify") from None
     if parsed.resource is not None:
         raise Refusal("jid-malformed", "modify", "Bare JID expected, got full JID")

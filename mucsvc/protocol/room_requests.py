@@ -3,9 +3,9 @@ requests (XEP-0045 §7.8, §7.13, §8.6), as Prosody sends them on."""
 
 from __future__ import annotations
 
-from twisted.words.protocols.jabber import jid as jabber_jid
 from wokkel import data_form
 
+from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol import announcements, namespaces
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.forms import form_type, form_values
@@ -122,8 +122,8 @@ def voice_request_form(requester: str, nick: str) -> data_form.Form:
 
 def _prep(value: str | None) -> str:
     try:
-        return jabber_jid.JID(value or "").full()
-    except (jabber_jid.InvalidFormat, UnicodeError):
+        return parse_jid(value or "").full()
+    except InvalidJID:
         raise Refusal("jid-malformed") from None
 
 

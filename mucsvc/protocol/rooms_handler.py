@@ -12,7 +12,7 @@ from twisted.logger import Logger
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.config_form import build_config_form, parse_config_submission
 from mucsvc.protocol.context import MucContext
-from mucsvc.protocol.jids import InvalidJID, parse_jid
+from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol.occupant_presence import OccupantPresence
 from mucsvc.protocol.replies import error_reply, iq_result
 from mucsvc.protocol.room_admin import AdminHandler

@@ -16,7 +16,7 @@ from __future__ import annotations
 from twisted.logger import Logger
 from wokkel.subprotocols import XMPPHandler
 
-from mucsvc.protocol.jids import InvalidJID, parse_jid
+from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol.stanzas import error_reply, wants_reply
 from mucsvc.stats import TrafficStats
 

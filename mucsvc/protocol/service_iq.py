@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 from twisted.words.xish import domish
 from wokkel import disco
 
-from mucsvc.protocol.jids import parse_jid
+from mucsvc.jid import parse_jid
 from mucsvc.protocol.stanzas import error_reply, result_reply
 
 NS_MUC = "http://jabber.org/protocol/muc"

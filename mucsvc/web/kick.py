@@ -18,8 +18,8 @@ import json
 
 from twisted.logger import Logger
 from twisted.web import server
-from twisted.words.protocols.jabber import jid as jabber_jid
 
+from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.rooms.errors import MucError
 from mucsvc.rooms.names import prep_nick
 from mucsvc.web.responses import json_error, json_response
@@ -71,8 +71,9 @@ class KickEndpoint:
         if "reason" in document and not isinstance(reason, str):
             return self._error(request, "bad_request", 400, "reason must be a string")
 
-        room_jid = _parse_jid(muc)
-        if room_jid is None:
+        try:
+            room_jid = parse_jid(muc)
+        except InvalidJID:
             return self._error(request, "bad_request", 400, f"Invalid MUC JID: {muc}")
         if room_jid.resource is not None:
             return self._error(request, "bad_request", 400, f"MUC must be a bare JID: {muc}")
@@ -138,16 +139,6 @@ def _parse_json_object(body: bytes):
     if not isinstance(document, dict):
         return None, "Body is not a JSON object"
     return document, None
-
-
-def _parse_jid(text: str):
-    """The JID, normalised (nodeprep, nameprep), or None when malformed."""
-    if not text:  # twisted's JID() takes "" for "no argument" and raises RuntimeError
-        return None
-    try:
-        return jabber_jid.JID(text)
-    except (jabber_jid.InvalidFormat, UnicodeError):
-        return None
 
 
 def _prepared_nick(nickname: str) -> str | None:
