@@ -8,11 +8,11 @@ an in-memory one for tests.  The domain never sees SQL; see
 from mucsvc.storage.errors import (
     RoomNotPersistent, RoomNotStored, SchemaTooNew, StorageError, StoreClosed,
 )
-from mucsvc.storage.interface import IRoomStore, StoredRoom
+from mucsvc.storage.interface import IRoomStore, StoredRoom, Write
 from mucsvc.storage.memory import MemoryRoomStore
 from mucsvc.storage.sqlite import SQLiteRoomStore
 
 __all__ = [
-    "IRoomStore", "StoredRoom", "MemoryRoomStore", "SQLiteRoomStore",
+    "IRoomStore", "StoredRoom", "Write", "MemoryRoomStore", "SQLiteRoomStore",
     "StorageError", "RoomNotStored", "RoomNotPersistent", "StoreClosed", "SchemaTooNew",
 ]

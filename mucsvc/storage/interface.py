@@ -19,6 +19,13 @@ Which call goes with which change:
 - a message is recorded in its history: `append_history` with the room's
   history limit; the history is emptied: `clear_history`.
 
+An operation that changes several things at once (a configuration form
+with owner lists, a batch of affiliation changes, a room made persistent)
+hands them to `apply` as `Write` records, committed in one transaction:
+all or none.  The single-write methods are shorthands for `apply` of one.
+`apply` may return a Deferred (a network database will); the stores here
+return plain values, so the hot path costs no Deferred.
+
 Calls naming a room that is not stored raise `RoomNotStored` (except
 `delete_room`, for which "already gone" is success).  Values go in and come
 out as copies: mutating a returned object, or one handed in, never changes
@@ -31,6 +38,23 @@ from zope.interface import Attribute, Interface
 
 from mucsvc.rooms.config import RoomConfig
 from mucsvc.rooms.outcomes import Subject
+
+
+#: The methods of `IRoomStore` that a `Write` may name.
+WRITE_METHODS = frozenset({"save_room", "replace_room", "delete_room", "set_affiliation",
+                           "save_subject", "append_history", "clear_history"})
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One change for `IRoomStore.apply`: the store method and its arguments."""
+
+    method: str
+    args: tuple
+
+    def __post_init__(self):
+        if self.method not in WRITE_METHODS:
+            raise ValueError(f"not a store write: {self.method!r}")
 
 
 @dataclass(slots=True)
@@ -97,6 +121,11 @@ class IRoomStore(Interface):
 
     def clear_history(room_jid):
         """Forget the room's history."""
+
+    def apply(writes):
+        """Make every `Write` in ``writes`` in one transaction, in order: all
+        of them, or none when any is refused or fails.  Returns the list of
+        their results (or a Deferred firing with it)."""
 
     def service_secret():
         """The service's secret key (32 random bytes, for XEP-0421 occupant

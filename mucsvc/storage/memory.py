@@ -7,6 +7,7 @@ same things, and nothing a caller holds is shared with what is stored.
 Nothing survives the object.
 """
 
+import copy
 import os
 from dataclasses import dataclass, field
 
@@ -15,7 +16,7 @@ from zope.interface import implementer
 from mucsvc.rooms.roles import Affiliation
 from mucsvc.storage import codec
 from mucsvc.storage.errors import RoomNotStored, StoreClosed
-from mucsvc.storage.interface import IRoomStore, StoredRoom
+from mucsvc.storage.interface import IRoomStore, StoredRoom, Write
 
 
 @dataclass(slots=True)
@@ -102,6 +103,16 @@ class MemoryRoomStore:
 
     def clear_history(self, room_jid) -> None:
         self._room(room_jid).history.clear()
+
+    def apply(self, writes) -> list:
+        """All or none: the rooms are copied first and put back on error."""
+        writes = [w if isinstance(w, Write) else Write(*w) for w in writes]
+        before = copy.deepcopy(self._all())
+        try:
+            return [getattr(self, write.method)(*write.args) for write in writes]
+        except BaseException:
+            self._rooms = before
+            raise
 
     def service_secret(self) -> bytes:
         self._all()

@@ -35,7 +35,7 @@ from zope.interface import implementer
 from mucsvc.rooms.roles import Affiliation
 from mucsvc.storage import codec, schema
 from mucsvc.storage.errors import RoomNotStored, StoreClosed
-from mucsvc.storage.interface import IRoomStore, StoredRoom
+from mucsvc.storage.interface import IRoomStore, StoredRoom, Write
 
 log = Logger()
 
@@ -139,15 +139,53 @@ class SQLiteRoomStore:
         return result
 
     def save_room(self, room_jid, config) -> None:
-        text = codec.encode_config(room_jid, config)
+        self.apply([Write("save_room", (room_jid, config))])
+
+    def replace_room(self, stored) -> None:
+        self.apply([Write("replace_room", (stored,))])
+
+    def delete_room(self, room_jid) -> bool:
+        return self.apply([Write("delete_room", (room_jid,))])[0]
+
+    def set_affiliation(self, room_jid, user, affiliation, data=None) -> None:
+        self.apply([Write("set_affiliation", (room_jid, user, affiliation, data))])
+
+    def save_subject(self, room_jid, subject) -> None:
+        self.apply([Write("save_subject", (room_jid, subject))])
+
+    def append_history(self, room_jid, entry, limit) -> None:
+        self.apply([Write("append_history", (room_jid, entry, limit))])
+
+    def clear_history(self, room_jid) -> None:
+        self.apply([Write("clear_history", (room_jid,))])
+
+    def apply(self, writes) -> list:
+        """Every write in one transaction: all of them or, on any error,
+        none.  Values are checked and encoded before the transaction
+        begins.  Returns each write's result (True/False for
+        ``delete_room``, None for the others)."""
+        steps = [getattr(self, "_" + write.method)(*write.args) for write in map(_write, writes)]
+        if not steps:
+            return []
         with self._transaction() as conn:
+            return [step(conn) for step in steps]
+
+    # Each _name checks and encodes its arguments, and returns the step
+    # that writes them inside the caller's transaction.
+
+    def _save_room(self, room_jid, config):
+        text = codec.encode_config(room_jid, config)
+
+        def step(conn):
             conn.execute("INSERT INTO rooms (jid, config) VALUES (?, ?)"
                          " ON CONFLICT (jid) DO UPDATE SET config = excluded.config",
                          (room_jid, text))
+        return step
 
-    def replace_room(self, stored) -> None:
+    def _replace_room(self, stored):
         config, subject, affiliations, history = codec.encode_room(stored)
-        with self._transaction() as conn:
+
+        def step(conn):
             # An upsert, not INSERT OR REPLACE: replacing the row would
             # cascade-delete and renumber the room.
             conn.execute("INSERT INTO rooms (jid, config, subject_text, subject_nick,"
@@ -165,16 +203,19 @@ class SQLiteRoomStore:
                               for user, affiliation, data in affiliations])
             conn.executemany("INSERT INTO history (room_id, stamp, nick, payload, chars)"
                              " VALUES (?, ?, ?, ?, ?)", [(room_id, *row) for row in history])
+        return step
 
-    def delete_room(self, room_jid) -> bool:
-        with self._transaction() as conn:
+    def _delete_room(self, room_jid):
+        def step(conn):
             return conn.execute("DELETE FROM rooms WHERE jid = ?", (room_jid,)).rowcount > 0
+        return step
 
-    def set_affiliation(self, room_jid, user, affiliation, data=None) -> None:
+    def _set_affiliation(self, room_jid, user, affiliation, data=None):
         codec.check_user(user)
         codec.check_affiliation(affiliation)
         text = codec.encode_data(data)
-        with self._transaction() as conn:
+
+        def step(conn):
             room_id = self._room_id(conn, room_jid)
             if affiliation is Affiliation.NONE:
                 conn.execute("DELETE FROM affiliations WHERE room_id = ? AND user = ?",
@@ -183,18 +224,22 @@ class SQLiteRoomStore:
                 conn.execute("INSERT OR REPLACE INTO affiliations"
                              " (room_id, user, affiliation, data) VALUES (?, ?, ?, ?)",
                              (room_id, user, affiliation.value, text))
+        return step
 
-    def save_subject(self, room_jid, subject) -> None:
+    def _save_subject(self, room_jid, subject):
         row = codec.subject_row(subject)
-        with self._transaction() as conn:
+
+        def step(conn):
             room_id = self._room_id(conn, room_jid)
             conn.execute("UPDATE rooms SET subject_text = ?, subject_nick = ?,"
                          " subject_stamp = ? WHERE id = ?", (*row, room_id))
+        return step
 
-    def append_history(self, room_jid, entry, limit) -> None:
+    def _append_history(self, room_jid, entry, limit):
         row = codec.history_row(entry)
         limit = codec.check_limit(limit)
-        with self._transaction() as conn:
+
+        def step(conn):
             room_id = self._room_id(conn, room_jid)
             conn.execute("INSERT INTO history (room_id, stamp, nick, payload, chars)"
                          " VALUES (?, ?, ?, ?, ?)", (room_id, *row))
@@ -203,11 +248,13 @@ class SQLiteRoomStore:
             conn.execute("DELETE FROM history WHERE room_id = ?1 AND seq <= ("
                          " SELECT seq FROM history WHERE room_id = ?1"
                          " ORDER BY seq DESC LIMIT 1 OFFSET ?2)", (room_id, limit))
+        return step
 
-    def clear_history(self, room_jid) -> None:
-        with self._transaction() as conn:
+    def _clear_history(self, room_jid):
+        def step(conn):
             room_id = self._room_id(conn, room_jid)
             conn.execute("DELETE FROM history WHERE room_id = ?", (room_id,))
+        return step
 
     def service_secret(self) -> bytes:
         query = "SELECT value FROM service WHERE key = ?"
@@ -234,3 +281,8 @@ class SQLiteRoomStore:
         of problems one per line."""
         rows = self._connection().execute("PRAGMA integrity_check").fetchall()
         return "\n".join(row[0] for row in rows)
+
+
+def _write(write) -> Write:
+    """A `Write` (checked against the store's write methods) from a record or a pair."""
+    return write if isinstance(write, Write) else Write(*write)

@@ -10,7 +10,9 @@ import pytest
 from zope.interface.verify import verifyObject
 
 from mucsvc.rooms import Affiliation, HistoryEntry, NotAcceptable, Room, RoomConfig, Subject
-from mucsvc.storage import IRoomStore, RoomNotPersistent, RoomNotStored, StoreClosed, StoredRoom
+from mucsvc.storage import (
+    IRoomStore, RoomNotPersistent, RoomNotStored, StoreClosed, StoredRoom, Write,
+)
 from tests.storage.helpers import (
     EVERY_FIELD_CHANGED, OTHER, PERSISTENT, ROOM, entry, history_rows, only_room,
     payload_numbers, snapshot,
@@ -436,3 +438,46 @@ def test_a_closed_store_refuses_every_call(store, call):
     assert store.closed is True
     with pytest.raises(StoreClosed):
         call(store)
+
+
+# ---- several writes as one -----------------------------------------------------------------
+
+
+def test_apply_makes_every_write_in_order(stores, store):
+    results = store.apply([
+        Write("save_room", (ROOM, PERSISTENT)),
+        Write("set_affiliation", (ROOM, "owner@example.org", Affiliation.OWNER)),
+        Write("save_subject", (ROOM, Subject("Topic", "Owner", 7.0))),
+        Write("append_history", (ROOM, entry(1), 10)),
+        Write("delete_room", (OTHER,)),
+    ])
+    assert results == [None, None, None, None, False]
+    room = only_room(stores.reopen(store))
+    assert room.affiliations == {"owner@example.org": (Affiliation.OWNER, {})}
+    assert room.subject == Subject("Topic", "Owner", 7.0)
+    assert history_rows(room.history) == history_rows([entry(1)])
+
+
+@pytest.mark.parametrize("bad", [
+    Write("set_affiliation", (ROOM, "a@b", Affiliation.OWNER, {"t": (1,)})),  # refused data
+    Write("set_affiliation", (OTHER, "a@b", Affiliation.OWNER)),  # room not stored
+    Write("append_history", (ROOM, entry(2), -1)),  # refused limit
+])
+def test_apply_is_all_or_nothing(stores, store, bad):
+    store.replace_room(full_room())
+    before = snapshot(store)
+    with pytest.raises((TypeError, ValueError, LookupError)):
+        store.apply([Write("set_affiliation", (ROOM, "new@example.org", Affiliation.ADMIN)),
+                     Write("save_subject", (ROOM, Subject("Changed", None, None))),
+                     bad])
+    assert snapshot(stores.reopen(store)) == before
+
+
+def test_apply_of_nothing_writes_nothing(store):
+    assert store.apply([]) == []
+    assert store.load_rooms() == []
+
+
+def test_a_write_names_a_store_method():
+    with pytest.raises(ValueError):
+        Write("close", ())
