@@ -1,26 +1,37 @@
 """The ``muc`` service: the rooms of the service and their upkeep.
 
-It owns the domain registry (``rooms``, a ``MucService``), the protocol
-handler that serves it (``handler``) and the persistence of stored rooms
-(restored when the service is built), and runs the periodic work: rooms
-locked since creation and never configured are destroyed after the
-configured timeout (XEP-0045 §10.1.3).
+It builds the room registry (``rooms``), the application over it (``app``:
+every use case, see `mucsvc.app`), the XMPP handler (``handler``) and the
+broadcaster that turns the application's events into stanzas; restores the
+stored rooms; and runs the periodic work: idle rate-limit buckets are
+forgotten and rooms left locked since creation are unlocked or destroyed
+(XEP-0045 §10.1.3, see `RoomRegistry.expire_locked`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 
 from twisted.application import service
 from twisted.internet import task
 from twisted.logger import Logger
 
-from mucsvc.persistence import RoomPersistence
+from mucsvc.app import MucApplication
+from mucsvc.app.persistence import RoomWrites
+from mucsvc.protocol.broadcaster import RoomBroadcaster
+from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.rooms_handler import RoomsHandler
-from mucsvc.protocol import announcements
-from mucsvc.rooms import MucService, Role, ServiceLimits
+from mucsvc.rooms import RoomRegistry, ServiceLimits
 
 EXPIRY_INTERVAL = 10.0
+
+
+def derive_key(secret: bytes, purpose: bytes) -> bytes:
+    """A key for one purpose from the service secret: a leak of one (say,
+    occupant ids computed by a client) says nothing of the others."""
+    return hmac.new(secret, b"mucsvc " + purpose, hashlib.sha256).digest()
 
 
 class MUCService(service.Service):
@@ -29,16 +40,20 @@ class MUCService(service.Service):
     log = Logger()
 
     def __init__(self, domain: str, send, clock, *, admins=(), limits: ServiceLimits | None = None,
-                 store=None, batch_send=None):
+                 store=None, batch_send=None, secret: bytes | None = None):
         self.clock = clock
-        secret = store.service_secret() if store is not None else os.urandom(32)
-        self.rooms = MucService(domain, limits, admins=set(admins), secret=secret)
-        self.persistence = RoomPersistence(store)
-        restored = self.persistence.restore(self.rooms)
+        if secret is None:
+            secret = store.service_secret() if store is not None else os.urandom(32)
+        self.rooms = RoomRegistry(domain, limits, admins=set(admins),
+                                  secret=derive_key(secret, b"occupant-id"))
+        writes = RoomWrites(lambda payload: payload.text, Outgoing.from_text)
+        self.app = MucApplication(self.rooms, store, writes, clock)
+        restored = self.app.restore()
         if restored:
             self.log.info("restored {count} persistent rooms", count=restored)
-        self.handler = RoomsHandler(self.rooms, clock, send, secret, self.persistence,
+        self.handler = RoomsHandler(self.app, send, derive_key(secret, b"iq-relay"),
                                     batch_send=batch_send)
+        self.app.listen(RoomBroadcaster(self.handler.context))
         self._expiry = task.LoopingCall(self.housekeeping)
         self._expiry.clock = clock
 
@@ -49,32 +64,16 @@ class MUCService(service.Service):
     def is_admin(self, jid: str) -> bool:
         return jid is not None and jid.split("/", 1)[0] in self.rooms.admins
 
-    def kick(self, room_jid: str, nick: str, reason: str | None = None):
-        """Remove an occupant on the service's own authority (status 307, no
-        actor): used by the HTTP kick.  Raises ``NoSuchRoom`` or
-        ``NoSuchOccupant`` (domain errors); returns the ``RoleChanged``
-        outcome once every session has been told."""
-        room = self.rooms.get(room_jid)
-        outcome = room.set_role(None, nick, Role.NONE, reason)
-        announcements.role_changed(self.handler.context, room, outcome)
-        return outcome
-
-    def destroy_room(self, room_jid: str, reason: str | None = None) -> bool:
-        """Destroy a room on the service's own authority (admin commands)."""
-        room = self.rooms.room(room_jid)
-        if room is None:
-            return False
-        outcome = self.rooms.destroy(room_jid, None, reason=reason)
-        self.persistence.destroyed(room)
-        self.handler.announce_destroyed(outcome)
-        return True
-
     def housekeeping(self) -> None:
-        """Forget idle rate-limit buckets; destroy rooms locked too long."""
+        """Forget idle rate-limit buckets; unlock or destroy rooms locked too long."""
         self.handler.context.throttle.forget_idle(self.clock.seconds())
-        for outcome in self.rooms.expire_locked(self.clock.seconds()):
-            self.log.info("destroyed {room}: locked and never configured", room=outcome.room_jid)
-            self.handler.announce_destroyed(outcome)
+        for outcome in self.app.expire_locked():
+            if hasattr(outcome, "unlocked"):
+                self.log.info("unlocked a room in use with its default settings: "
+                              "its owner did not configure it in time")
+            else:
+                self.log.info("destroyed {room}: locked and never configured",
+                              room=outcome.room_jid)
 
     def startService(self):
         super().startService()
@@ -85,7 +84,7 @@ class MUCService(service.Service):
         the tree stops ``muc`` before ``component``."""
         if self._expiry.running:
             self._expiry.stop()
-        told = self.handler.announce_shutdown()
+        told = self.app.shutdown()
         if told:
             self.log.info("told {count} occupants that the service is shutting down", count=told)
         return super().stopService()

@@ -92,18 +92,18 @@ class CreationTests(unittest.TestCase):
         self.assertEqual((result["type"], result["id"]), ("result", "inst"))
         self.assertEqual(len(to(h.join(JULIET, "juliet"), JULIET)), 3)
 
-    def test_locked_room_is_destroyed_after_timeout(self):
+    def test_locked_room_in_use_is_unlocked_after_timeout(self):
         h = Harness()
         h.muc.startService()
         self.addCleanup(h.muc.stopService)
         h.join(ROMEO, "romeo")
         h.clock.advance(h.muc.rooms.limits.locked_room_timeout - 20)
-        self.assertIn(ROOM, h.muc.rooms)
+        self.assertTrue(h.muc.rooms.room(ROOM).locked)
+        self.assertEqual(condition(h.join(JULIET, "juliet")[0])[0], "item-not-found")
         h.clock.advance(40)
-        self.assertNotIn(ROOM, h.muc.rooms)
-        [gone] = stanzas_in(h.sent)
-        self.assertEqual((gone["to"], gone["type"]), (ROMEO, "unavailable"))
-        self.assertEqual([c.name for c in muc_x(gone).elements()], ["destroy", "item", "status"])
+        self.assertEqual(stanzas_in(h.sent), [])  # nobody is told: it just opens
+        self.assertFalse(h.muc.rooms.room(ROOM).locked)
+        self.assertEqual(len(to(h.join(JULIET, "juliet"), JULIET)), 3)
 
     def test_room_names_are_normalised(self):
         h = Harness()
@@ -594,7 +594,7 @@ class ServiceKickTests(unittest.TestCase):
         h.create()
         h.join(JULIET, "juliet")
         h.join("juliet@example.org/phone", "juliet")
-        h.muc.kick(ROOM, "juliet", "Bye")
+        h.muc.app.kick(ROOM, "juliet", "Bye")
         out = stanzas_in(h.sent)
         mine = [s for s in out if s["to"].startswith("juliet@")]
         self.assertEqual(sorted(s["to"] for s in mine), sorted([JULIET, "juliet@example.org/phone"]))
@@ -609,7 +609,7 @@ class ServiceKickTests(unittest.TestCase):
     def test_owner_can_be_kicked_by_the_service(self):
         h = Harness()
         h.create()
-        h.muc.kick(ROOM, "romeo")
+        h.muc.app.kick(ROOM, "romeo")
         self.assertNotIn(ROOM, h.muc.rooms)  # the last one out of a temporary room
 
 

@@ -36,7 +36,7 @@ class HatsService(service.Service):
     advertise ``urn:xmpp:hats:0`` once this exists."""
 
     def __init__(self, muc, *, legacy_element: bool = False):
-        self.wardrobe = Wardrobe(muc)
+        self.wardrobe = Wardrobe(muc.app)
         self.legacy_element = legacy_element
         features = muc.handler.room_features
         if namespaces.HATS not in features:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.hats import model
 from mucsvc.hats.errors import ITEM_NOT_FOUND, NO_SUCH_ROOM, NOT_AFFILIATED, HatsError, bad_request
-from mucsvc.protocol.occupant_presence import OccupantPresence
 from mucsvc.rooms import Affiliation
 
 #: The affiliations that may wear hats (outcasts are affiliated, but out).
@@ -30,8 +29,8 @@ class Wardrobe:
     """Hats of the rooms of ``muc`` (a ``MUCService``): its rooms, its
     persistence, and its protocol context for the presence broadcasts."""
 
-    def __init__(self, muc):
-        self.muc = muc
+    def __init__(self, app):
+        self.app = app
 
     # ---- reading -------------------------------------------------------
 
@@ -77,8 +76,9 @@ class Wardrobe:
         except InvalidJID:
             raise HatsError(ITEM_NOT_FOUND, NO_SUCH_ROOM) from None
         room = None
-        if parsed.user is not None and parsed.resource is None and parsed.host == self.muc.rooms.domain:
-            room = self.muc.rooms.room(parsed.userhost())
+        rooms = self.app.rooms
+        if parsed.user is not None and parsed.resource is None and parsed.host == rooms.domain:
+            room = rooms.room(parsed.userhost())
         if room is None:
             raise HatsError(ITEM_NOT_FOUND, NO_SUCH_ROOM)
         return room
@@ -91,11 +91,7 @@ class Wardrobe:
             data["hats"] = hats
         else:
             data.pop("hats", None)
-        occupants = room.set_affiliation_data(user, data)
-        self.muc.persistence.affiliation(room, user)
-        publisher = self.muc.handler.context.publisher
-        for occupant in occupants:
-            publisher.publish(OccupantPresence(room, occupant, payload=occupant.presence or ""))
+        self.app.set_affiliation_data(room, user, data)
 
 
 def _jid(value):

@@ -1,8 +1,9 @@
 """Telling a room about role and affiliation changes (XEP-0045 §8-9).
 
-Shared by everything that changes roles or affiliations: ``muc#admin``
-requests, the configuration form's owner and admin lists, the HTTP kick, the
-hats service.  The domain says what changed; this module says it in stanzas,
+Used by the broadcaster (`mucsvc.protocol.broadcaster`) for every role and
+affiliation change, whoever made it: ``muc#admin`` requests, the
+configuration form's owner and admin lists, the HTTP kick, registrations,
+invitations.  The domain says what changed; this module says it in stanzas,
 as Prosody's ``set_role``/``set_affiliation`` do.
 """
 
@@ -40,8 +41,6 @@ def occupant_changed(context, room, change, lead: str, actor=None, reason=None) 
 def role_changed(context, room, outcome) -> None:
     lead = status_codes(outcome.change.status_codes) if outcome.change.removed else ""
     occupant_changed(context, room, outcome.change, lead, outcome.actor, outcome.reason)
-    if outcome.destroy_room:
-        context.service.forget(room.jid)
 
 
 def affiliation_changed(context, room, outcome) -> None:
@@ -66,5 +65,3 @@ def affiliation_changed(context, room, outcome) -> None:
         else:
             recipients = [o for o in room.occupants if o.role is Role.MODERATOR]
         context.fanout.to_occupants(message, recipients)
-    if outcome.destroy_room:
-        context.service.forget(room.jid)

@@ -11,18 +11,17 @@ from mucsvc.rooms.limits import EventThrottle
 
 
 class MucContext:
-    """The domain ``service`` (a ``MucService``), ``clock`` (an
-    ``IReactorTime``), ``send`` (raw XML text to the component link) and
-    ``persistence`` (a ``RoomPersistence``, which keeps stored rooms current)."""
+    """The ``app`` (the `MucApplication`: every change goes through it), its
+    room registry ``service``, ``clock`` (an ``IReactorTime``), ``send``
+    (raw XML text to the component link) and the broadcast helpers."""
 
-    __slots__ = ("service", "clock", "send", "fanout", "publisher", "domain", "persistence",
-                 "throttle")
+    __slots__ = ("app", "service", "clock", "send", "fanout", "publisher", "domain", "throttle")
 
-    def __init__(self, service, clock, send, persistence=None, batch_send=None):
-        from mucsvc.persistence import RoomPersistence
-
+    def __init__(self, app, send, batch_send=None):
+        service = app.rooms
+        clock = app.clock
+        self.app = app
         self.service = service
-        self.persistence = persistence if persistence is not None else RoomPersistence()
         self.clock = clock
         self.send = send
         self.domain = service.domain

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from mucsvc.jid import InvalidJID, parse_jid
-from mucsvc.protocol import announcements, namespaces
+from mucsvc.app.application import AffiliationItem, RoleItem
+from mucsvc.protocol import namespaces
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.replies import iq_result
 from mucsvc.protocol.xmltext import element
@@ -15,9 +16,8 @@ _QUERY = (("xmlns", namespaces.MUC_ADMIN),)
 
 
 class AdminHandler:
-    def __init__(self, context, persistence):
+    def __init__(self, context):
         self.context = context
-        self.persistence = persistence
 
     # ---- lists -------------------------------------------------------------------
 
@@ -48,15 +48,18 @@ class AdminHandler:
 
     # ---- changes -----------------------------------------------------------------
 
-    def set(self, iq, sender, room, query) -> None:
+    def set(self, iq, sender, room, query):
+        """Every item is read before anything changes; then the whole batch
+        is one operation: all applied, or none."""
         items = [i for i in query.elements() if i.name == "item"]
         if not items:
             raise Refusal("bad-request")
-        for item in items:
-            self._apply(item, sender, room)
-        self.context.send(iq_result(iq))
+        changes = [self._change(item, room) for item in items]
+        return self.context.app.change_roles_and_affiliations(
+            room, sender, changes, acknowledge=lambda: self.context.send(iq_result(iq)))
 
-    def _apply(self, item, sender, room) -> None:
+    def _change(self, item, room):
+        """One item as a `RoleItem` or `AffiliationItem` (Prosody's reading)."""
         jid = item.getAttribute("jid")
         nick = item.getAttribute("nick")
         affiliation = item.getAttribute("affiliation")
@@ -79,23 +82,11 @@ class AdminHandler:
                 nick = occupant.nick
         reason = _reason(item)
         if affiliation is not None and jid is not None and role is None:
-            data = None
-            if nick is not None:
-                # A nick given with an affiliation reserves it (Prosody); whoever
-                # else sits on it now is asked to leave.
-                squatter = room.occupant_by_nick(nick)
-                if squatter is not None and squatter.bare_jid != jid:
-                    kicked = room.set_role(None, nick, Role.NONE, "This nickname is reserved")
-                    announcements.role_changed(self.context, room, kicked)
-                data = dict(room.affiliation_data(jid), reserved_nickname=nick)
-            outcome = room.set_affiliation(sender, jid, affiliation, reason, data)
-            self.persistence.affiliation(room, outcome.jid)
-            announcements.affiliation_changed(self.context, room, outcome)
-        elif role is not None and nick is not None and affiliation is None:
-            outcome = room.set_role(sender, nick, role, reason)
-            announcements.role_changed(self.context, room, outcome)
-        else:
-            raise Refusal("bad-request")
+            # A nick given with an affiliation reserves it (Prosody).
+            return AffiliationItem(jid, affiliation, reason, nick)
+        if role is not None and nick is not None and affiliation is None:
+            return RoleItem(nick, role, reason)
+        raise Refusal("bad-request")
 
 
 def _first_item(query):

@@ -36,7 +36,7 @@ class IqHandler:
 
     # ---- to the room -------------------------------------------------------------
 
-    def to_room(self, iq, sender: str, room) -> None:
+    def to_room(self, iq, sender: str, room):
         kind = iq.getAttribute("type")
         if kind not in ("get", "set"):
             return
@@ -44,8 +44,7 @@ class IqHandler:
         key = (payload.uri, payload.name) if payload is not None else None
         handler = self.room_handlers.get((kind,) + key) if key else None
         if handler is not None:
-            handler(iq, sender, room, payload)
-            return
+            return handler(iq, sender, room, payload)
         raise Refusal("service-unavailable")
 
     # ---- to an occupant ----------------------------------------------------------

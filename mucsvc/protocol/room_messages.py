@@ -10,7 +10,7 @@ from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.occupant_presence import occupant_id_element
 from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
-from mucsvc.protocol.xmltext import element, serialize_children, text_element
+from mucsvc.protocol.xmltext import element, serialize_children
 from mucsvc.rooms import is_subject_change
 from mucsvc.rooms.errors import BadRequest, NotOccupant, TooLarge
 
@@ -58,10 +58,10 @@ class MessageHandler:
 
     # ---- to the room -----------------------------------------------------------
 
-    def to_room(self, stanza, sender: str, room) -> None:
+    def to_room(self, stanza, sender: str, room):
         kind = stanza.getAttribute("type")
         if kind == "groupchat":
-            self.groupchat(stanza, sender, room)
+            return self.groupchat(stanza, sender, room)
         elif kind == "error":
             if is_kickable_error(stanza):
                 self.presence.kickable(stanza, sender, room)
@@ -75,13 +75,12 @@ class MessageHandler:
         check_size(stanza, serialize_children(stanza), self.context.service.limits)
         self.requests.handle(stanza, sender, room)
 
-    def groupchat(self, stanza, sender, room) -> None:
+    def groupchat(self, stanza, sender, room):
         has_subject = child(stanza, stanza.uri, "subject") is not None
         if is_subject_change(has_subject=has_subject,
                              has_body=child(stanza, stanza.uri, "body") is not None,
                              has_thread=child(stanza, stanza.uri, "thread") is not None):
-            self.subject(stanza, sender, room)
-            return
+            return self.subject(stanza, sender, room)
         context = self.context
         now = context.now()
         occupant = room.occupant_by_jid(sender)
@@ -101,23 +100,16 @@ class MessageHandler:
             replay = message.extended(element("delay", (
                 ("xmlns", namespaces.DELAY), ("from", room.jid), ("stamp", xmpp_datetime(now)))))
             chars = len(replay.text)
-        outcome = room.groupchat(sender, now, payload=replay, chars=chars, historic=historic)
-        if outcome.recorded:
-            context.persistence.history(room, outcome.entry)
-        context.fanout.to_occupants(message, room.occupants)
+        return context.app.groupchat(room, sender, message, replay=replay, chars=chars,
+                                     historic=historic)
 
-    def subject(self, stanza, sender, room) -> None:
+    def subject(self, stanza, sender, room):
         text = str(child(stanza, stanza.uri, "subject"))
         limits = self.context.service.limits
         if (limits.max_chars is not None and len(text) > limits.max_chars) or (
                 limits.max_stanza_size is not None and len(text) > limits.max_stanza_size):
             raise TooLarge("Your subject is too long, please write a shorter one")
-        changed = room.change_subject(sender, text, self.context.now())
-        self.context.persistence.subject(room)
-        message = Outgoing("message", (("from", f"{room.jid}/{changed.sender.nick}"),
-                                       ("type", "groupchat")),
-                           text_element("subject", changed.subject.text))
-        self.context.fanout.to_occupants(message, room.occupants)
+        return self.context.app.change_subject(room, sender, text)
 
     # ---- to an occupant ----------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from wokkel import data_form
 
-from mucsvc.protocol import announcements, namespaces
+from mucsvc.protocol import namespaces
 from mucsvc.protocol.payloads import child
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.replies import iq_result
@@ -36,21 +36,17 @@ class RegisterHandler:
             content = registration_form()
         self.context.send(iq_result(iq, element("query", (("xmlns", NS_REGISTER),), content)))
 
-    def set(self, iq, sender, room, query) -> None:
+    def set(self, iq, sender, room, query):
+        acknowledge = lambda: self.context.send(iq_result(iq))  # noqa: E731
         if child(query, NS_REGISTER, "remove") is not None:
-            outcome = room.unregister(sender)
-        else:
+            return self.context.app.unregister(room, sender, acknowledge)
             form = child(query, namespaces.DATA_FORMS, "x")
             if form is None:
                 raise Refusal("bad-request", "modify", "Missing dataform")
             values = form_values(form)
             if values.get("FORM_TYPE") != NS_MUC_REGISTER:
                 raise Refusal("bad-request", "modify", "Error in form")
-            outcome = room.register_nick(sender, values.get(NICK_FIELD))
-        if outcome is not None:
-            self.context.persistence.affiliation(room, outcome.jid)
-            announcements.affiliation_changed(self.context, room, outcome)
-        self.context.send(iq_result(iq))
+        return self.context.app.register(room, sender, values.get(NICK_FIELD), acknowledge)
 
     def disco_nick(self, iq, sender, room) -> str:
         """The ``x-roomuser-item`` node: the asker's reserved nick, if any."""

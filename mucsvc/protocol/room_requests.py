@@ -6,7 +6,7 @@ from __future__ import annotations
 from wokkel import data_form
 
 from mucsvc.jid import InvalidJID, parse_jid
-from mucsvc.protocol import announcements, namespaces
+from mucsvc.protocol import namespaces
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.forms import form_type, form_values
 from mucsvc.protocol.payloads import child, kept_attributes, private_content
@@ -45,10 +45,7 @@ class RequestHandler:
     def invite(self, stanza, sender, room, invite) -> None:
         invitee = _prep(invite.getAttribute("to"))
         inviter = room.occupant_by_jid(sender)
-        outcome = room.invite(sender, invitee, self.context.now())
-        if outcome.membership is not None:
-            self.context.persistence.affiliation(room, outcome.membership.jid)
-            announcements.affiliation_changed(self.context, room, outcome.membership)
+        self.context.app.invite(room, sender, invitee)
         # In a semi-anonymous room the invitee learns the inviter's nick,
         # not their address, unless the invitee will be a moderator there.
         shown_from = sender
@@ -103,8 +100,7 @@ class RequestHandler:
         target = room.occupant_by_jid(_prep(values.get("muc#jid") or ""))
         if target is None or target.role is not Role.VISITOR:
             return
-        outcome = room.set_role(sender, target.nick, Role.PARTICIPANT, "Voice granted")
-        announcements.role_changed(self.context, room, outcome)
+        self.context.app.grant_voice(room, sender, target.nick)
 
 
 def voice_request_form(requester: str, nick: str) -> data_form.Form:

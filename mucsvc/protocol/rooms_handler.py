@@ -7,13 +7,13 @@ refusal by the domain (a ``MucError``) into the stanza error it names.
 
 from __future__ import annotations
 
+from twisted.internet import defer
 from twisted.logger import Logger
 
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.config_form import build_config_form, parse_config_submission
 from mucsvc.protocol.context import MucContext
 from mucsvc.jid import InvalidJID, parse_jid
-from mucsvc.protocol.occupant_presence import OccupantPresence
 from mucsvc.protocol.replies import error_reply, iq_result
 from mucsvc.protocol.room_admin import AdminHandler
 from mucsvc.protocol.room_register import NS_REGISTER, RegisterHandler
@@ -23,13 +23,9 @@ from mucsvc.protocol.room_presence import PresenceHandler
 from mucsvc.protocol.roominfo_form import room_identity_name, roominfo_form
 from mucsvc.protocol.stanzas import wants_reply
 from mucsvc.protocol.refusal import Refusal
-from mucsvc.protocol.fanout import Outgoing
-from mucsvc.protocol.occupant_presence import status_codes
-from mucsvc.protocol.xmltext import element, text_element
+from mucsvc.protocol.xmltext import element
 from mucsvc.rooms.permissions import may_configure
-from mucsvc.protocol import announcements
-from mucsvc.rooms import Affiliation
-from mucsvc.rooms.errors import Forbidden, MucError, NotAcceptable, Overactive, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
+from mucsvc.rooms.errors import Forbidden, MucError, Overactive, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
     RoomNameInvalid
 
 #: Errors about the room's existence come from the service, as in Prosody.
@@ -41,12 +37,13 @@ class RoomsHandler:
 
     log = Logger()
 
-    def __init__(self, service, clock, send, secret: bytes, persistence=None, batch_send=None):
-        self.context = MucContext(service, clock, send, persistence, batch_send)
+    def __init__(self, app, send, secret: bytes, batch_send=None):
+        self.context = MucContext(app, send, batch_send)
+        self.app = app
         self.presence = PresenceHandler(self.context)
         self.messages = MessageHandler(self.context, self.presence)
         self.iqs = IqHandler(self.context, secret)
-        self.admin = AdminHandler(self.context, self.context.persistence)
+        self.admin = AdminHandler(self.context)
         self.register = RegisterHandler(self.context)
         self.iqs.room_handlers.update({
             ("get", NS_REGISTER, "query"): self.register.get,
@@ -72,9 +69,17 @@ class RoomsHandler:
         room_jid = recipient.userhost()
         nick = recipient.resource
         try:
-            self._dispatch(stanza, sender, room_jid, nick)
+            result = self._dispatch(stanza, sender, room_jid, nick)
         except (MucError, Refusal) as e:
             self._refuse(stanza, e, room_jid)
+            return
+        if isinstance(result, defer.Deferred):
+            # A store that answers later: refuse when it fails.
+            result.addErrback(self._refuse_later, stanza, room_jid)
+
+    def _refuse_later(self, failure, stanza, room_jid) -> None:
+        failure.trap(MucError, Refusal)
+        self._refuse(stanza, failure.value, room_jid)
 
     def _refuse(self, stanza, error, room_jid) -> None:
         if not wants_reply(stanza):
@@ -83,7 +88,7 @@ class RoomsHandler:
         self.context.send(error_reply(stanza, error.condition, error.error_type,
                                       getattr(error, "text", None), by=by))
 
-    def _dispatch(self, stanza, sender, room_jid, nick) -> None:
+    def _dispatch(self, stanza, sender, room_jid, nick):
         name = stanza.name
         if name != "iq" and stanza.getAttribute("type") not in ("unavailable", "error"):
             # One bucket per occupant and room: joining many rooms at once
@@ -91,8 +96,7 @@ class RoomsHandler:
             if not self.context.throttle.allow((sender, room_jid), self.context.now()):
                 raise Overactive("The room is currently overactive, please try again later")
         if name == "presence":
-            self.presence.handle(stanza, sender, room_jid, nick)
-            return
+            return self.presence.handle(stanza, sender, room_jid, nick)
         room = self.service.room(room_jid)
         if room is None:
             if stanza.getAttribute("type") != "error":
@@ -100,14 +104,13 @@ class RoomsHandler:
             return
         if name == "message":
             if nick is None:
-                self.messages.to_room(stanza, sender, room)
-            else:
-                self.messages.to_occupant(stanza, sender, room, nick)
-        elif name == "iq":
+                return self.messages.to_room(stanza, sender, room)
+            return self.messages.to_occupant(stanza, sender, room, nick)
+        if name == "iq":
             if nick is None:
-                self.iqs.to_room(stanza, sender, room)
-            else:
-                self.iqs.to_occupant(stanza, sender, room, nick)
+                return self.iqs.to_room(stanza, sender, room)
+            return self.iqs.to_occupant(stanza, sender, room, nick)
+        return None
 
     # ---- discovery -----------------------------------------------------------------
 
@@ -142,107 +145,34 @@ class RoomsHandler:
         form = build_config_form(room, sender).toElement().toXml()
         self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.MUC_OWNER),), form)))
 
-    def owner_set(self, iq, sender, room, query) -> None:
+    def owner_set(self, iq, sender, room, query):
         first = None
         for first in query.elements():
             break
         if first is None:
             raise Refusal("bad-request", "modify")
         if first.name == "destroy" and first.uri == namespaces.MUC_OWNER:
-            self.destroy(iq, sender, room, first)
-        elif first.name == "x" and first.uri == namespaces.DATA_FORMS:
-            self.configure(iq, sender, room, first)
-        else:
-            raise Refusal("service-unavailable")
+            return self.destroy(iq, sender, room, first)
+        if first.name == "x" and first.uri == namespaces.DATA_FORMS:
+            return self.configure(iq, sender, room, first)
+        raise Refusal("service-unavailable")
 
-    def configure(self, iq, sender, room, form) -> None:
+    def configure(self, iq, sender, room, form):
         if not may_configure(room.affiliation_of(sender)):
             raise Forbidden("Only owners can configure rooms")
         submission = parse_config_submission(form, room)
         if submission.cancelled:
             self.context.send(iq_result(iq))
-            return
-        if submission.owners is not None and not submission.owners:
-            raise NotAcceptable("A room needs at least one owner")
-        outcome = room.configure(sender, self.context.now(), **submission.config_changes)
-        self.context.persistence.config_changed(room, outcome.old)
-        changes = self.affiliation_lists(room, sender, submission)
-        self.context.send(iq_result(iq))
-        self.announce_config(room, outcome)
-        for change in changes:
-            announcements.affiliation_changed(self.context, room, change)
+            return None
+        return self.app.configure(room, sender, submission.config_changes,
+                                  owners=submission.owners, admins=submission.admins,
+                                  acknowledge=lambda: self.context.send(iq_result(iq)))
 
-    def affiliation_lists(self, room, sender, submission) -> list:
-        """Apply the form's owner and admin lists (XEP-0045 §10.5, §10.8):
-        listed users get the affiliation; users dropped from a list become
-        members in a members-only room and unaffiliated elsewhere."""
-        changes = []
-        demoted = Affiliation.MEMBER if room.config.members_only else Affiliation.NONE
-        for wanted, affiliation in ((submission.owners, Affiliation.OWNER),
-                                    (submission.admins, Affiliation.ADMIN)):
-            if wanted is None:
-                continue
-            current = {jid for jid, _ in room.affiliation_list(affiliation)}
-            for jid in sorted(set(wanted) - current):
-                changes.append(room.set_affiliation(sender, jid, affiliation))
-            for jid in sorted(current - set(wanted)):
-                changes.append(room.set_affiliation(sender, jid, demoted))
-        for change in changes:
-            self.context.persistence.affiliation(room, change.jid)
-        return changes
-
-    def announce_config(self, room, outcome) -> None:
-        context = self.context
-        for occupant in outcome.removed:
-            gone = OccupantPresence(room, occupant, payload="", unavailable=True,
-                                    lead=element("status", (("code", "322"),)))
-            context.publisher.to_room(gone, force=True)
-            context.publisher.to_self(gone)
-        if outcome.status_codes:
-            message = Outgoing("message", (("from", room.jid), ("type", "groupchat")),
-                               element("x", (("xmlns", namespaces.MUC_USER),),
-                                       status_codes(outcome.status_codes)))
-            context.fanout.to_occupants(message, room.occupants)
-        if outcome.destroy_room:
-            self.service.forget(room.jid)
-
-    def destroy(self, iq, sender, room, destroy) -> None:
-        reason = _text_of(destroy, "reason")
-        password = _text_of(destroy, "password")
-        outcome = self.service.destroy(room.jid, sender, reason=reason,
-                                       alternate_venue=destroy.getAttribute("jid"),
-                                       password=password)
-        self.context.persistence.destroyed(room)
-        self.announce_destroyed(outcome)
-        self.context.send(iq_result(iq))
-
-    def announce_shutdown(self) -> int:
-        """Tell every occupant the service is going away (status 332), each
-        about itself: the room as they knew it ends with the process.
-        Returns how many occupants were told."""
-        lead = status_codes((332,))
-        publisher = self.context.publisher
-        told = 0
-        for room in list(self.service.rooms()):
-            for occupant in room.evacuate():
-                publisher.to_self(OccupantPresence(room, occupant, payload="", unavailable=True,
-                                                   lead=lead))
-                told += 1
-        return told
-
-    def announce_destroyed(self, outcome) -> None:
-        inner = ""
-        if outcome.reason is not None:
-            inner += text_element("reason", outcome.reason)
-        if outcome.password is not None:
-            inner += text_element("password", outcome.password)
-        lead = element("destroy", (("jid", outcome.alternate_venue),), inner)
-        room = outcome.room
-        publisher = self.context.publisher
-        for occupant in outcome.occupants:
-            gone = OccupantPresence(room, occupant, payload="", unavailable=True, lead=lead)
-            # Everyone has left: each occupant only hears of itself.
-            publisher.to_self(gone)
+    def destroy(self, iq, sender, room, destroy):
+        return self.app.destroy(room, sender, reason=_text_of(destroy, "reason"),
+                                alternate_venue=destroy.getAttribute("jid"),
+                                password=_text_of(destroy, "password"),
+                                acknowledge=lambda: self.context.send(iq_result(iq)))
 
 
 def _sender(stanza) -> str | None:

@@ -16,7 +16,7 @@ def destroy_rooms_command(muc) -> Command:
                                sorted(room.jid for room in muc.rooms.rooms()))
 
     def run(actor, values):
-        destroyed = [jid for jid in values.get("rooms", []) if muc.destroy_room(jid)]
+        destroyed = [jid for jid in values.get("rooms", []) if muc.app.destroy_by_service(jid)]
         return "The following rooms were destroyed:\n" + "\n".join(destroyed)
 
     return Command(DESTROY_NODE, "Destroy Rooms", form, run)

@@ -7,7 +7,7 @@ back untouched; time is a ``now: float`` argument.
 How the protocol layer uses it
 ------------------------------
 
-- ``service = MucService(domain, ServiceLimits(...), admins=..., secret=...)``.
+- ``service = RoomRegistry(domain, ServiceLimits(...), admins=..., secret=...)``.
 - Presence to ``room/nick``: ``room, outcome = service.enter(room_jid,
   full_jid, nick, now, payload=, muc_x=, password=)`` (creates the room if
   needed).  Unavailable: ``room.presence_unavailable(full_jid, now,
@@ -61,7 +61,7 @@ from mucsvc.rooms.outcomes import (
 from mucsvc.rooms.roles import PRESENT_ROLES, Affiliation, Role, default_role
 from mucsvc.rooms.room import Room
 from mucsvc.rooms.roominfo import RoomInfo
-from mucsvc.rooms.service import MucService
+from mucsvc.rooms.registry import RoomRegistry
 
 __all__ = [
     "ALLOW_PM_VALUES", "WHOIS_VALUES", "RoomConfig", "ServiceLimits",
@@ -75,5 +75,5 @@ __all__ = [
     "Invited", "Joined", "Left", "NickChanged", "OccupantChange", "PresenceUpdated",
     "PrivateRoute", "RoleChanged", "Subject", "SubjectChanged",
     "PRESENT_ROLES", "Affiliation", "Role", "default_role",
-    "Room", "RoomInfo", "MucService",
+    "Room", "RoomInfo", "RoomRegistry",
 ]

@@ -54,6 +54,20 @@ class History:
         self._entries.append(entry)
         return True
 
+    def retract(self, entry: HistoryEntry, evicted: HistoryEntry | None) -> None:
+        """Undo the `append` of ``entry`` (the newest), which pushed out
+        ``evicted`` (None if nothing was): its store write failed."""
+        entries = self._entries
+        if entries and entries[-1] is entry:
+            entries.pop()
+            if evicted is not None:
+                entries.appendleft(evicted)
+
+    def next_evicted(self) -> HistoryEntry | None:
+        """The entry the next `append` will push out, if any."""
+        entries = self._entries
+        return entries[0] if entries and len(entries) == entries.maxlen else None
+
     def clear(self) -> None:
         self._entries.clear()
 

@@ -6,7 +6,7 @@ The contract is Prosody's ``mod_http_muc_kick`` (a JSON body with
 header is compared in constant time and before anything of the body is
 looked at, malformed bodies are answered with what is wrong with them, the
 room is found by its normalised JID, and a missing occupant is a 404.  The
-kick itself is the domain's (``MUCService.kick``): 307 to everyone, no actor.
+kick itself is the domain's (``MucApplication.kick``): 307 to everyone, no actor.
 
 Every answer is JSON; ``results`` counts them by outcome for ``/metrics``.
 """
@@ -87,7 +87,7 @@ class KickEndpoint:
         if nick is None or room.occupant_by_nick(nick) is None:
             return self._error(request, "not_found", 404, f"Occupant not found: {nickname}")
 
-        self.muc.kick(room.jid, nick, reason or None)
+        self.muc.app.kick(room.jid, nick, reason or None)
         self.log.info("kicked {nick} from {room} (HTTP request)", nick=nick, room=room.jid)
         self.results["ok"] += 1
         return json_response(request, 200, {"kicked": nick, "muc": room.jid})

@@ -1,8 +1,8 @@
 import pytest
 
 from mucsvc.rooms import (
-    Affiliation, JoinWithoutMucX, NickInvalid, MucService, NoSuchRoom, RoomConfig, RoomCreationRestricted, RoomLocked,
-    RoomNameInvalid, ServiceLimits,
+    Affiliation, JoinWithoutMucX, NickInvalid, RoomRegistry, NoSuchRoom, RoomConfig, RoomCreationRestricted, RoomLocked,
+    RoomNameInvalid, ServiceLimits, ConfigChanged, Destroyed,
 )
 
 ROOM = "room@muc.example"
@@ -11,7 +11,7 @@ ALICE = "alice@example.com/phone"
 
 
 def test_first_enter_creates_and_registers_the_room():
-    service = MucService("muc.example")
+    service = RoomRegistry("muc.example")
     room, out = service.enter(ROOM, OWNER, "Owner", 0.0, payload="p")
     assert out.created and service.room(ROOM) is room and ROOM in service and len(service) == 1
     assert room.locked
@@ -22,12 +22,12 @@ def test_first_enter_creates_and_registers_the_room():
 def test_new_rooms_take_the_default_config_and_history_cap():
     limits = ServiceLimits(default_config=RoomConfig(persistent=True, history_length=50),
                            max_history_messages=10, lock_new_rooms=False)
-    room, _ = MucService("muc.example", limits).enter(ROOM, OWNER, "Owner", 0.0)
+    room, _ = RoomRegistry("muc.example", limits).enter(ROOM, OWNER, "Owner", 0.0)
     assert room.config.persistent and room.history.limit == 10 and not room.locked
 
 
 def test_refused_creation_keeps_no_room():
-    service = MucService("muc.example")
+    service = RoomRegistry("muc.example")
     with pytest.raises(JoinWithoutMucX):
         service.enter(ROOM, OWNER, "Owner", 0.0, muc_x=False)
     with pytest.raises(NickInvalid):
@@ -38,7 +38,7 @@ def test_refused_creation_keeps_no_room():
 @pytest.mark.parametrize("room_jid", ["Room@muc.example", "a b@muc.example", "muc.example"])
 def test_room_names_must_be_canonical(room_jid):
     with pytest.raises(RoomNameInvalid):
-        MucService("muc.example").enter(room_jid, OWNER, "Owner", 0.0)
+        RoomRegistry("muc.example").enter(room_jid, OWNER, "Owner", 0.0)
 
 
 @pytest.mark.parametrize("policy, user, allowed", [
@@ -50,7 +50,7 @@ def test_room_names_must_be_canonical(room_jid):
     (["example.org"], "root@example.org/r", True),
 ])
 def test_creation_policy(policy, user, allowed):
-    service = MucService("muc.example", ServiceLimits(room_creation=policy),
+    service = RoomRegistry("muc.example", ServiceLimits(room_creation=policy),
                          admins={"root@example.org"})
     assert service.may_create(user) is allowed
     if allowed:
@@ -62,7 +62,7 @@ def test_creation_policy(policy, user, allowed):
 
 
 def test_creation_policy_does_not_stop_joining_existing_rooms():
-    service = MucService("muc.example", ServiceLimits(room_creation="admins", lock_new_rooms=False),
+    service = RoomRegistry("muc.example", ServiceLimits(room_creation="admins", lock_new_rooms=False),
                          admins={"root@example.org"})
     service.enter(ROOM, "root@example.org/r", "Root", 0.0)
     _, out = service.enter(ROOM, ALICE, "Alice", 1.0)
@@ -71,7 +71,7 @@ def test_creation_policy_does_not_stop_joining_existing_rooms():
 
 def test_service_admins_are_owners_in_every_room_and_may_change_later():
     admins = set()
-    service = MucService("muc.example", admins=admins)
+    service = RoomRegistry("muc.example", admins=admins)
     room, _ = service.enter(ROOM, OWNER, "Owner", 0.0)
     assert room.affiliation_of(ALICE) is Affiliation.NONE
     admins.add("alice@example.com")
@@ -79,15 +79,15 @@ def test_service_admins_are_owners_in_every_room_and_may_change_later():
 
 
 def test_occupant_ids_depend_on_the_service_secret():
-    a, _ = MucService("m", secret=b"one").enter(ROOM, OWNER, "Owner", 0.0)
-    b, _ = MucService("m", secret=b"one").enter(ROOM, OWNER, "Owner", 0.0)
-    c, _ = MucService("m", secret=b"two").enter(ROOM, OWNER, "Owner", 0.0)
+    a, _ = RoomRegistry("m", secret=b"one").enter(ROOM, OWNER, "Owner", 0.0)
+    b, _ = RoomRegistry("m", secret=b"one").enter(ROOM, OWNER, "Owner", 0.0)
+    c, _ = RoomRegistry("m", secret=b"two").enter(ROOM, OWNER, "Owner", 0.0)
     ids = [r.occupant_by_nick("Owner").occupant_id for r in (a, b, c)]
     assert ids[0] == ids[1] != ids[2]
 
 
 def test_get_and_forget():
-    service = MucService("muc.example")
+    service = RoomRegistry("muc.example")
     with pytest.raises(NoSuchRoom):
         service.get(ROOM)
     room, _ = service.enter(ROOM, OWNER, "Owner", 0.0)
@@ -98,7 +98,7 @@ def test_get_and_forget():
 
 
 def test_destroy_through_the_service():
-    service = MucService("muc.example")
+    service = RoomRegistry("muc.example")
     service.enter(ROOM, OWNER, "Owner", 0.0)
     out = service.destroy(ROOM, OWNER, reason="done")
     assert out.reason == "done" and ROOM not in service
@@ -106,37 +106,54 @@ def test_destroy_through_the_service():
         service.destroy(ROOM, OWNER)
 
 
-def test_locked_room_expires_after_the_timeout():
-    service = MucService("muc.example", ServiceLimits(locked_room_timeout=60))
+def test_a_locked_room_in_use_is_unlocked_with_its_defaults_after_the_timeout():
+    service = RoomRegistry("muc.example", ServiceLimits(locked_room_timeout=60))
     room, _ = service.enter(ROOM, OWNER, "Owner", 100.0)
+    config = room.config
     with pytest.raises(RoomLocked):
         service.enter(ROOM, ALICE, "Alice", 120.0)
     assert service.expire_locked(159.0) == []
-    (out,) = service.expire_locked(160.0)
-    assert out.room is room and [o.nick for o in out.occupants] == ["Owner"]
+    ((same, out),) = service.expire_locked(160.0)
+    assert same is room and isinstance(out, ConfigChanged) and out.unlocked and not out.status_codes
+    assert ROOM in service and not room.locked and room.config == config
+    assert [o.nick for o in room.occupants] == ["Owner"]
+    service.enter(ROOM, ALICE, "Alice", 161.0)
+    assert service.expire_locked(1000.0) == []
+
+
+def test_a_locked_room_its_creator_left_is_destroyed_after_the_timeout():
+    service = RoomRegistry("muc.example", ServiceLimits(
+        locked_room_timeout=60, default_config=RoomConfig(persistent=True)))
+    room, _ = service.enter(ROOM, OWNER, "Owner", 100.0)
+    room.presence_unavailable(OWNER, 110.0)
+    assert ROOM in service  # persistent: it stays, still locked
+    assert service.expire_locked(159.0) == []
+    ((same, out),) = service.expire_locked(160.0)
+    assert same is room and isinstance(out, Destroyed) and out.room is room and out.occupants == ()
     assert ROOM not in service and room.destroyed
     assert service.expire_locked(1000.0) == []
 
 
 def test_configured_room_does_not_expire():
-    service = MucService("muc.example", ServiceLimits(locked_room_timeout=60))
+    service = RoomRegistry("muc.example", ServiceLimits(locked_room_timeout=60))
     room, _ = service.enter(ROOM, OWNER, "Owner", 0.0)
     room.accept_instant(OWNER, 10.0)
     assert service.expire_locked(1000.0) == [] and ROOM in service
 
 
 def test_forgotten_then_recreated_room_is_judged_afresh():
-    service = MucService("muc.example", ServiceLimits(locked_room_timeout=60))
+    service = RoomRegistry("muc.example", ServiceLimits(locked_room_timeout=60))
     old, _ = service.enter(ROOM, OWNER, "Owner", 0.0)
     old.presence_unavailable(OWNER, 1.0)
     service.forget(ROOM)
     new, _ = service.enter(ROOM, OWNER, "Owner", 50.0)
     assert service.expire_locked(100.0) == []
-    assert [d.room for d in service.expire_locked(110.0)] == [new]
+    new.presence_unavailable(OWNER, 51.0)
+    assert [room for room, _ in service.expire_locked(110.0)] == [new]
 
 
 def test_discoverable_rooms():
-    service = MucService("muc.example")
+    service = RoomRegistry("muc.example")
     locked, _ = service.enter("a@muc.example", OWNER, "O", 0.0)
     open_, _ = service.enter("b@muc.example", OWNER, "O", 0.0)
     open_.configure(OWNER, 0.0, public=True)
@@ -146,7 +163,7 @@ def test_discoverable_rooms():
 
 
 def test_new_room_and_add_restore_a_room():
-    service = MucService("muc.example")
+    service = RoomRegistry("muc.example")
     room = service.new_room(ROOM, RoomConfig(persistent=True),
                             affiliations={"owner@example.org": Affiliation.OWNER})
     service.add(room)
@@ -159,7 +176,7 @@ def test_service_caps_rooms_and_occupants():
     from mucsvc.rooms import ServiceLimits
     from mucsvc.rooms.errors import RoomFull, TooManyRooms
 
-    service = MucService("muc.example", ServiceLimits(max_rooms=1, max_occupants=1,
+    service = RoomRegistry("muc.example", ServiceLimits(max_rooms=1, max_occupants=1,
                                                       lock_new_rooms=False))
     room, _ = service.enter("a@muc.example", OWNER, "O", 0.0)
     with pytest.raises(TooManyRooms):

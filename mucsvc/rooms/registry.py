@@ -19,7 +19,7 @@ from mucsvc.rooms.names import prep_room_node
 from mucsvc.rooms.room import Room
 
 
-class MucService:
+class RoomRegistry:
     """The registry of rooms on the MUC domain ``domain``.
 
     ``admins``: bare JIDs of service administrators, who may create rooms
@@ -137,15 +137,16 @@ class MucService:
         return outcome
 
     def expire_locked(self, now: float) -> list:
-        """Destroy rooms still locked ``locked_room_timeout`` seconds after
-        creation; returns their `Destroyed` outcomes (whose occupants, the
-        creator's sessions, must be told).
+        """Rooms still locked ``locked_room_timeout`` seconds after creation.
 
-        XEP-0045 §10.1.3 lets a service destroy a room its owner never
-        configured; Prosody instead silently unlocks it after the timeout.
-        We destroy, so that an abandoned creation does not leave an open
-        room with default settings behind.  Only rooms created locked are
-        looked at, so this costs nothing when no room is pending.
+        A room its creator is still in is unlocked with its current (the
+        default) settings, as Prosody does: clients that never accept the
+        instant room (poezio) would otherwise lose a room in use.  A locked
+        room everyone has left is destroyed, so an abandoned creation
+        leaves no open room behind.  Returns ``(room, outcome)`` pairs:
+        `ConfigChanged` (``unlocked``) for the first kind, `Destroyed` for
+        the second (the room is forgotten).  Only rooms created locked are looked at, so
+        this costs nothing when no room is pending.
         """
         timeout = self.limits.locked_room_timeout
         expired = []
@@ -153,6 +154,11 @@ class MucService:
             if not room.locked or self._rooms.get(room_jid) is not room:
                 del self._locked[room_jid]
             elif now - room.locked_at >= timeout:
-                expired.append(room.destroy(None, reason="The room was not configured in time"))
-                self.forget(room_jid)
+                del self._locked[room_jid]
+                if room.is_empty:
+                    expired.append((room, room.destroy(
+                        None, reason="The room was not configured in time")))
+                    self.forget(room_jid)
+                else:
+                    expired.append((room, room.configure(None, now)))
         return expired

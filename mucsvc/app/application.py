@@ -1,0 +1,434 @@
+"""`MucApplication`: every use case of the rooms, in one place.
+
+Each method is one use case, whoever asks for it (an XMPP handler, the
+HTTP kick, the hats service, an ad-hoc command, the housekeeping timer).
+It always goes the same way:
+
+1. check and call the domain, which changes the live room and says what
+   changed (an outcome record) or refuses (a ``MucError``);
+2. write the store once for the whole operation (`IRoomStore.apply`): all
+   of it or none;
+3. if a step fails, put the room back as it was (`RoomCheckpoint`), so
+   memory, store and what clients were told agree, and raise;
+4. otherwise call ``acknowledge`` (the edge's answer to the requester, when
+   it has one and it comes before the broadcasts) and emit the events
+   (`mucsvc.app.events`), which the XMPP broadcaster turns into stanzas.
+
+The store may answer with a Deferred (a network database will); the
+operation then returns a Deferred that fires once acknowledged and
+announced, or fails with `StoreFailed` after the rollback.  With the SQLite
+store nothing is deferred and the operation returns its outcome.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from mucsvc.app import events
+from mucsvc.app.errors import StoreFailed
+from mucsvc.app.persistence import RoomWrites, is_stored
+from mucsvc.rooms import Affiliation, ConfigChanged, Joined, NickChanged, Role
+from mucsvc.rooms.checkpoint import RoomCheckpoint
+from mucsvc.rooms.errors import NotAcceptable
+
+
+def _nothing():
+    return None
+
+
+class MucApplication:
+    """The use cases over ``rooms`` (a `RoomRegistry`).
+
+    ``store``: an ``IRoomStore`` or None (nothing is kept); ``writes``: the
+    `RoomWrites` that say which writes a change needs; ``clock``: an
+    ``IReactorTime``.  Listeners are added with `listen`.
+    """
+
+    log = Logger()
+
+    def __init__(self, rooms, store, writes: RoomWrites, clock):
+        self.rooms = rooms
+        self.store = store
+        self.writes = writes
+        self.clock = clock
+        self.listeners = events.Listeners(self.log)
+
+    def listen(self, listener) -> None:
+        """Call ``listener(event)`` for every event from now on."""
+        self.listeners.add(listener)
+
+    def now(self) -> float:
+        return self.clock.seconds()
+
+    def restore(self) -> int:
+        """Bring back the stored rooms (at start-up)."""
+        if self.store is None:
+            return 0
+        return self.writes.restore(self.store, self.rooms)
+
+    # ---- the one way an operation ends -------------------------------------------
+
+    def _finish(self, writes, undo, announce, result=None):
+        """Commit ``writes``; on failure ``undo()`` and raise (or fail with)
+        `StoreFailed`; on success ``announce()`` and return ``result``."""
+        if writes and self.store is not None:
+            try:
+                written = self.store.apply(writes)
+            except Exception:
+                self.log.failure("the store refused an operation's writes; rolled back")
+                undo()
+                raise StoreFailed("The change could not be stored") from None
+            if isinstance(written, defer.Deferred):
+                return written.addCallbacks(
+                    lambda _: (announce(), result)[1],
+                    lambda failure: self._failed_later(failure, undo))
+        announce()
+        return result
+
+    def _failed_later(self, failure, undo):
+        self.log.failure("the store failed an operation's writes; rolled back", failure)
+        undo()
+        raise StoreFailed("The change could not be stored")
+
+    def _guarded(self, room, change):
+        """Run ``change()`` (domain calls that may refuse half-way) on
+        ``room``; on a refusal put the room back and re-raise.  Returns
+        ``(result, checkpoint)``."""
+        checkpoint = RoomCheckpoint(room)
+        try:
+            return change(), checkpoint
+        except BaseException:
+            checkpoint.restore()
+            raise
+
+    # ---- presence ------------------------------------------------------------------
+
+    def join(self, room_jid, session, nick, *, payload, muc_x, password=None, history=None):
+        """An available presence to ``room_jid/nick``: a join (creating the
+        room if need be), a presence update, or a nick change."""
+        room, outcome = self.rooms.enter(room_jid, session, nick, self.now(), payload=payload,
+                                         muc_x=muc_x, password=password)
+        emit = self.listeners.emit
+        if isinstance(outcome, Joined):
+            writes = self.writes.created(room) if outcome.created else []
+
+            def undo():
+                if outcome.created:
+                    self.rooms.forget(room.jid)
+            return self._finish(writes, undo,
+                                lambda: emit(events.OccupantJoined(room, outcome, session, history)),
+                                outcome)
+        if isinstance(outcome, NickChanged):
+            emit(events.NickChanged(room, outcome, payload))
+        elif outcome.resync:
+            emit(events.OccupantJoined(room, outcome, session, history))
+        else:
+            emit(events.PresenceChanged(room, outcome))
+        return outcome
+
+    def leave(self, room, session, payload=None):
+        """An unavailable presence from ``session``."""
+        return self._departure(room, session, None, payload=payload)
+
+    def drop(self, room, session, status: str):
+        """``session`` answered with an error: it is unreachable, and leaves
+        with ``status`` shown (Prosody's "kickable" errors)."""
+        return self._departure(room, session, status)
+
+    def _departure(self, room, session, status, payload=None):
+        occupant = room.occupant_by_jid(session)
+        if occupant is None:
+            return None
+        prev_role = occupant.role
+        if status is None:
+            left = room.presence_unavailable(session, self.now(), payload=payload)
+        else:
+            left = room.presence_error(session, self.now())
+        if left.destroy_room:
+            # The last occupant of a temporary room left: it is gone.
+            self.rooms.forget(room.jid)
+        self.listeners.emit(events.OccupantLeft(room, left, prev_role, status))
+        return left
+
+    # ---- messages ------------------------------------------------------------------
+
+    def groupchat(self, room, session, message, *, replay=None, chars=0, historic=False):
+        """A groupchat message: recorded (``replay`` is its history copy),
+        stored with the room, then sent to every occupant.  The hot path:
+        no checkpoint, only the history append is undone on failure."""
+        history = room.history
+        evicted = history.next_evicted() if historic else None
+        outcome = room.groupchat(session, self.now(), payload=replay, chars=chars,
+                                 historic=historic)
+        entry = outcome.entry if outcome.recorded else None
+        writes = self.writes.history(room, entry) if entry is not None else ()
+        return self._finish(writes, lambda: history.retract(entry, evicted),
+                            lambda: self.listeners.emit(events.MessageBroadcast(room, message, entry)),
+                            outcome)
+
+    def change_subject(self, room, session, text):
+        old = room.subject
+        outcome = room.change_subject(session, text, self.now())
+
+        def undo():
+            room.subject = old
+        return self._finish(self.writes.subject(room), undo,
+                            lambda: self.listeners.emit(events.SubjectChanged(room, outcome)),
+                            outcome)
+
+    # ---- configuration -------------------------------------------------------------
+
+    def configure(self, room, actor, changes: dict, *, owners=None, admins=None,
+                  acknowledge=_nothing):
+        """An owner's configuration form with its owner and admin lists, as
+        one operation: all applied and stored, or nothing.  The requester is
+        answered before the room hears of the change."""
+        if owners is not None and not owners:
+            raise NotAcceptable("A room needs at least one owner")
+        was_locked = room.locked
+
+        def change():
+            outcome = room.configure(actor, self.now(), **changes)
+            return outcome, self._affiliation_lists(room, actor, owners, admins)
+        (outcome, affiliation_changes), checkpoint = self._guarded(room, change)
+        if outcome.destroy_room:
+            self.rooms.forget(room.jid)
+        writes = self.writes.config_changed(room, outcome.old, was_locked)
+        if is_stored(room) and writes and writes[0].method != "replace_room":
+            for jid in dict.fromkeys(c.jid for c in affiliation_changes):
+                writes += self.writes.affiliation(room, jid)
+
+        def undo():
+            checkpoint.restore()
+            if outcome.destroy_room:
+                self.rooms.add(room)
+
+        def announce():
+            acknowledge()
+            emit = self.listeners.emit
+            emit(events.ConfigChanged(room, outcome))
+            for affiliation_change in affiliation_changes:
+                emit(events.AffiliationChanged(room, affiliation_change))
+        return self._finish(writes, undo, announce, outcome)
+
+    @staticmethod
+    def _affiliation_lists(room, actor, owners, admins) -> list:
+        """The form's owner and admin lists (XEP-0045 §10.5, §10.8): listed
+        users get the affiliation, users dropped from a list become members
+        in a members-only room and unaffiliated elsewhere.  Every grant is
+        made before any demotion, so an owner who hands the room over
+        keeps the authority for the whole form."""
+        demoted = Affiliation.MEMBER if room.config.members_only else Affiliation.NONE
+        grants, demotions = [], []
+        for wanted, affiliation in ((owners, Affiliation.OWNER), (admins, Affiliation.ADMIN)):
+            if wanted is None:
+                continue
+            current = {jid for jid, _ in room.affiliation_list(affiliation)}
+            grants += [(jid, affiliation) for jid in sorted(set(wanted) - current)]
+            demotions += [(jid, demoted) for jid in sorted(current - set(wanted))
+                          if jid not in wanted]
+        granted = {jid for jid, _ in grants}
+        changes = [room.set_affiliation(actor, jid, affiliation) for jid, affiliation in grants]
+        changes += [room.set_affiliation(actor, jid, affiliation) for jid, affiliation in demotions
+                    if jid not in granted]
+        return changes
+
+    # ---- roles and affiliations ----------------------------------------------------
+
+    def change_roles_and_affiliations(self, room, actor, items, acknowledge=_nothing):
+        """A ``muc#admin`` set: every item applied, or none (a refused item
+        leaves the room as it was).  ``items`` are `RoleItem` and
+        `AffiliationItem` values in request order.  The room hears of the
+        changes before the requester is answered, as in Prosody."""
+        def change():
+            outcomes = []
+            for item in items:
+                outcomes += item.apply(room, actor)
+            return outcomes
+        outcomes, checkpoint = self._guarded(room, change)
+        affected = dict.fromkeys(o.outcome.jid for o in outcomes
+                                 if isinstance(o, events.AffiliationChanged))
+        writes = [w for jid in affected for w in self.writes.affiliation(room, jid)]
+        destroyed = any(o.outcome.destroy_room for o in outcomes)
+        if destroyed:
+            self.rooms.forget(room.jid)
+
+        def undo():
+            checkpoint.restore()
+            if destroyed:
+                self.rooms.add(room)
+
+        def announce():
+            for event in outcomes:
+                self.listeners.emit(event)
+            acknowledge()
+        return self._finish(writes, undo, announce)
+
+    def kick(self, room_jid, nick, reason=None):
+        """Remove an occupant on the service's own authority (the HTTP kick:
+        307 to everyone, no actor).  `NoSuchRoom`, `NoSuchOccupant`."""
+        room = self.rooms.get(room_jid)
+        outcome = room.set_role(None, nick, Role.NONE, reason)
+        if outcome.destroy_room:
+            self.rooms.forget(room.jid)
+        self.listeners.emit(events.RoleChanged(room, outcome))
+        return outcome
+
+    def grant_voice(self, room, moderator, target_nick):
+        """A moderator approved a voice request."""
+        outcome = room.set_role(moderator, target_nick, Role.PARTICIPANT, "Voice granted")
+        self.listeners.emit(events.RoleChanged(room, outcome))
+        return outcome
+
+    def _affiliation_operation(self, room, change, acknowledge=_nothing):
+        """One affiliation change (``change()`` returns its outcome or None)."""
+        outcome, checkpoint = self._guarded(room, change)
+        if outcome is None:
+            acknowledge()
+            return None
+        if outcome.destroy_room:
+            self.rooms.forget(room.jid)
+
+        def undo():
+            checkpoint.restore()
+            if outcome.destroy_room:
+                self.rooms.add(room)
+
+        def announce():
+            self.listeners.emit(events.AffiliationChanged(room, outcome))
+            acknowledge()
+        return self._finish(self.writes.affiliation(room, outcome.jid), undo, announce, outcome)
+
+    def register(self, room, session, nick, acknowledge=_nothing):
+        """Reserve ``nick`` in the room for the user (XEP-0045 §7.10)."""
+        return self._affiliation_operation(room, lambda: room.register_nick(session, nick),
+                                           acknowledge)
+
+    def unregister(self, room, session, acknowledge=_nothing):
+        return self._affiliation_operation(room, lambda: room.unregister(session), acknowledge)
+
+    def invite(self, room, inviter, invitee):
+        """A mediated invitation; in a members-only room the invitee may
+        become a member.  Returns the `Invited` outcome for the edge to
+        send the invitation."""
+        result = {}
+
+        def change():
+            result["outcome"] = room.invite(inviter, invitee, self.now())
+            return result["outcome"].membership
+        done = self._affiliation_operation(room, change)
+        if isinstance(done, defer.Deferred):
+            return done.addCallback(lambda _: result["outcome"])
+        return result["outcome"]
+
+    def set_affiliation_data(self, room, user, data):
+        """Replace the data kept with ``user``'s affiliation (hats); their
+        occupants are shown again, without status codes."""
+        checkpoint = RoomCheckpoint(room)
+        occupants = room.set_affiliation_data(user, data)
+        return self._finish(
+            self.writes.affiliation(room, user), checkpoint.restore,
+            lambda: self.listeners.emit(events.OccupantsRefreshed(room, tuple(occupants))))
+
+    # ---- the end of rooms ----------------------------------------------------------
+
+    def destroy(self, room, actor, *, reason=None, alternate_venue=None, password=None,
+                acknowledge=_nothing):
+        """Destroy a room: by an owner (``actor``), or by the service
+        (``actor`` None: the admin command).  Occupants are told, then the
+        requester is answered."""
+        checkpoint = RoomCheckpoint(room)
+        outcome = self.rooms.destroy(room.jid, actor, reason=reason,
+                                     alternate_venue=alternate_venue, password=password)
+
+        def undo():
+            checkpoint.restore()
+            self.rooms.add(room)
+
+        def announce():
+            self.listeners.emit(events.RoomDestroyed(outcome))
+            acknowledge()
+        return self._finish(self.writes.destroyed(room), undo, announce, outcome)
+
+    def destroy_by_service(self, room_jid, reason=None) -> bool:
+        """The admin command: True if there was such a room."""
+        room = self.rooms.room(room_jid)
+        if room is None:
+            return False
+        self.destroy(room, None, reason=reason)
+        return True
+
+    def expire_locked(self) -> list:
+        """Rooms locked too long: unlocked when in use, destroyed when
+        empty (see `RoomRegistry.expire_locked`).  Each is its own
+        operation; one whose write fails is put back as it was and looked
+        at again at the next round.  Returns the outcomes that took effect."""
+        done = []
+        for room, outcome in self.rooms.expire_locked(self.now()):
+            if isinstance(outcome, ConfigChanged):
+                writes = self.writes.config_changed(room, outcome.old, was_locked=True)
+                event = events.ConfigChanged(room, outcome)
+            else:
+                writes = self.writes.destroyed(room)
+                event = events.RoomDestroyed(outcome)
+            try:
+                self._finish(writes, lambda: self._relock(room, outcome),
+                             lambda: self.listeners.emit(event))
+            except StoreFailed:
+                continue
+            done.append(outcome)
+        return done
+
+    def _relock(self, room, outcome) -> None:
+        room.locked, room.locked_at = True, room.locked_at or self.now()
+        if isinstance(outcome, ConfigChanged):
+            room.locked_at = self.now() - self.rooms.limits.locked_room_timeout
+        else:
+            room.destroyed = False
+        self.rooms.add(room)
+
+    def shutdown(self) -> int:
+        """Everyone leaves: the service is stopping.  Returns how many
+        occupants were told."""
+        evacuated = tuple((room, room.evacuate()) for room in list(self.rooms.rooms()))
+        self.listeners.emit(events.ServiceShutdown(evacuated))
+        return sum(len(occupants) for _room, occupants in evacuated)
+
+
+class RoleItem:
+    """One ``muc#admin`` role change: ``nick`` to ``role``."""
+
+    __slots__ = ("nick", "role", "reason")
+
+    def __init__(self, nick, role, reason=None):
+        self.nick, self.role, self.reason = nick, role, reason
+
+    def apply(self, room, actor) -> list:
+        return [events.RoleChanged(room, room.set_role(actor, self.nick, self.role, self.reason))]
+
+
+class AffiliationItem:
+    """One ``muc#admin`` affiliation change: ``jid`` to ``affiliation``.
+    With ``nick`` the nick is reserved for the user, and whoever else sits
+    on it is asked to leave (Prosody)."""
+
+    __slots__ = ("jid", "affiliation", "reason", "nick")
+
+    def __init__(self, jid, affiliation, reason=None, nick=None):
+        self.jid, self.affiliation, self.reason, self.nick = jid, affiliation, reason, nick
+
+    def apply(self, room, actor) -> list:
+        changed = []
+        data = None
+        if self.nick is not None:
+            squatter = room.occupant_by_nick(self.nick)
+            if squatter is not None and squatter.bare_jid != self.jid:
+                kicked = room.set_role(None, self.nick, Role.NONE, "This nickname is reserved")
+                changed.append(events.RoleChanged(room, kicked))
+            data = dict(room.affiliation_data(self.jid), reserved_nickname=self.nick)
+        outcome = room.set_affiliation(actor, self.jid, self.affiliation, self.reason, data)
+        changed.append(events.AffiliationChanged(room, outcome))
+        return changed
+
+
