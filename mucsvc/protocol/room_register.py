@@ -40,12 +40,12 @@ class RegisterHandler:
         acknowledge = lambda: self.context.send(iq_result(iq))  # noqa: E731
         if child(query, NS_REGISTER, "remove") is not None:
             return self.context.app.unregister(room, sender, acknowledge)
-            form = child(query, namespaces.DATA_FORMS, "x")
-            if form is None:
-                raise Refusal("bad-request", "modify", "Missing dataform")
-            values = form_values(form)
-            if values.get("FORM_TYPE") != NS_MUC_REGISTER:
-                raise Refusal("bad-request", "modify", "Error in form")
+        form = child(query, namespaces.DATA_FORMS, "x")
+        if form is None:
+            raise Refusal("bad-request", "modify", "Missing dataform")
+        values = form_values(form)
+        if values.get("FORM_TYPE") != NS_MUC_REGISTER:
+            raise Refusal("bad-request", "modify", "Error in form")
         return self.context.app.register(room, sender, values.get(NICK_FIELD), acknowledge)
 
     def disco_nick(self, iq, sender, room) -> str:
