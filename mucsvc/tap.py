@@ -124,7 +124,6 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     hats = HatsService(muc, legacy_element=config.muc_hats_legacy_element)
     hats.setName("hats")
     hats.setServiceParent(root)
-    component.hats = hats
 
     service_handler = ServiceHandler(component.send, name="mucsvc", version=mucsvc.__version__,
                                      public_rooms=muc.public_rooms)

@@ -14,18 +14,19 @@ def test_plain_install_makes_twistd_list_muc(tmp_path):
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
         "build", "*.egg-info", ".venv", ".git", "_trial_temp*", "__pycache__", ".pytest_cache",
         ".try-it", ".hypothesis"))
+    # A new environment with nothing in it, as a user's: pip brings the
+    # dependencies (from its cache when it has them).
     venv = tmp_path / "venv"
-    # System site-packages provide the dependencies; only the project is installed.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps",
-                    str(source)], check=True, cwd=tmp_path)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run([python, "-m", "pip", "install", "-q", str(source)], check=True, cwd=tmp_path)
     site = subprocess.run(
-        [str(venv / "bin" / "python"), "-c",
+        [python, "-c",
          "import mucsvc, twisted.plugins.mucsvc_plugin as p; print(mucsvc.__file__); print(p.__file__)"],
         check=True, capture_output=True, text=True, cwd=tmp_path).stdout.split()
     assert all(str(venv) in path for path in site), site
     twistd = "import sys; sys.argv[0] = 'twistd'; from twisted.scripts.twistd import run; run()"
-    help_text = subprocess.run([str(venv / "bin" / "python"), "-c", twistd, "--help"],
+    help_text = subprocess.run([python, "-c", twistd, "--help"],
                                check=True, capture_output=True, text=True, cwd=tmp_path).stdout
     assert any(line.split()[:1] == ["muc"] for line in help_text.splitlines()), help_text
 

@@ -3,8 +3,8 @@
 
 It is a named child of the root ``MultiService`` (``tap.py``), so any other
 Twisted service in the process finds it with
-``self.parent.getServiceNamed("hats")``; the component carries it too
-(``component.hats``) for protocol handlers.  While it runs it also decides
+``self.parent.getServiceNamed("hats")``.  Changes go through the
+application (`MucApplication.set_affiliation_data`).  While it runs it also decides
 whether presence carries Prosody 0.12's legacy hats element.
 """
 
