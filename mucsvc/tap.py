@@ -30,7 +30,7 @@ from mucsvc.protocol.service_iq import ServiceHandler
 from mucsvc.stats import TrafficStats
 from mucsvc.web.app import WebApp
 from mucsvc.web.hats import HatsApi
-from mucsvc.web.kick import BoundedRequest
+from mucsvc.web.requests import BoundedRequest
 
 CONFIG_ENVIRONMENT_VARIABLE = "MUCSVC_CONFIG"
 

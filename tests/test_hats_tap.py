@@ -1,5 +1,5 @@
 """The hats service in the real service tree: found by name from another
-Twisted service, shared with the component, and wired to the web app, the
+Twisted service, wired to the web app, the
 ad-hoc commands and the config."""
 
 from treq.testing import StubTreq
@@ -56,7 +56,6 @@ class ServiceTreeTests(unittest.TestCase):
         self.addCleanup(provisioner.stopService)
 
         self.assertTrue(verifyObject(IHatsService, provisioner.hats))
-        self.assertIs(provisioner.hats, root.getServiceNamed("component").hats)
         self.successResultOf(provisioner.give_hat("juliet@example.org", ROOM, TEACHER))
         self.assertEqual(self.successResultOf(provisioner.hats.get_user_hats("juliet@example.org", ROOM)),
                          {TEACHER: {"active": True, "required": False, "title": "Teacher"}})

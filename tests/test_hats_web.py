@@ -8,7 +8,7 @@ from twisted.trial import unittest
 from mucsvc.link import LinkState
 from mucsvc.web.app import WebApp
 from mucsvc.web.hats import HatsApi
-from mucsvc.web.kick import MAX_BODY
+from mucsvc.web.requests import MAX_BODY
 from tests.helpers import SERVICE
 from tests.test_hats import JULIET_BARE, PRINCIPAL, TEACHER, Service, hats_of, presences_from
 from tests.test_rooms_protocol import JULIET, NURSE, ROMEO, ROOM
@@ -134,7 +134,7 @@ class ChangeTests(Api):
         self.assertEqual(await self.call("POST", "/muc_hats/add", raw=b"{nope"),
                          (400, {"error": "Body is not JSON"}))
         self.assertEqual(await self.call("POST", "/muc_hats/add", raw=b"\xff"),
-                         (400, {"error": "Body is not JSON"}))
+                         (400, {"error": "Body is not UTF-8"}))
         self.assertEqual(await self.call("POST", "/muc_hats/add", ["user"]),
                          (400, {"error": "Body is not a JSON object"}))
 

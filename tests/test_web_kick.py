@@ -17,7 +17,8 @@ from wokkel.generic import parseXml
 
 from mucsvc.link import LinkState
 from mucsvc.web.app import WebApp
-from mucsvc.web.kick import MAX_BODY, BoundedRequest, KickEndpoint
+from mucsvc.web.kick import KickEndpoint
+from mucsvc.web.requests import MAX_BODY, BoundedRequest
 from tests.helpers import SERVICE
 from tests.test_rooms_protocol import JULIET, ROMEO, ROOM, Harness, codes, first, muc_x
 

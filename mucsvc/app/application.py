@@ -111,14 +111,14 @@ class MucApplication:
                                          muc_x=muc_x, password=password)
         emit = self.listeners.emit
         if isinstance(outcome, Joined):
-            writes = self.writes.created(room) if outcome.created else []
-
-            def undo():
-                if outcome.created:
-                    self.rooms.forget(room.jid)
-            return self._finish(writes, undo,
-                                lambda: emit(events.OccupantJoined(room, outcome, session, history)),
-                                outcome)
+            writes = self.writes.created(room) if outcome.created else None
+            if writes:
+                return self._finish(writes, lambda: self.rooms.forget(room.jid),
+                                    lambda: emit(events.OccupantJoined(room, outcome, session,
+                                                                       history)),
+                                    outcome)
+            emit(events.OccupantJoined(room, outcome, session, history))
+            return outcome
         if isinstance(outcome, NickChanged):
             emit(events.NickChanged(room, outcome, payload))
         elif outcome.resync:
@@ -158,14 +158,19 @@ class MucApplication:
         stored with the room, then sent to every occupant.  The hot path:
         no checkpoint, only the history append is undone on failure."""
         history = room.history
-        evicted = history.next_evicted() if historic else None
-        outcome = room.groupchat(session, self.now(), payload=replay, chars=chars,
+        stored = historic and self.store is not None and is_stored(room)
+        evicted = history.next_evicted() if stored else None
+        outcome = room.groupchat(session, self.clock.seconds(), payload=replay, chars=chars,
                                  historic=historic)
-        entry = outcome.entry if outcome.recorded else None
-        writes = self.writes.history(room, entry) if entry is not None else ()
-        return self._finish(writes, lambda: history.retract(entry, evicted),
-                            lambda: self.listeners.emit(events.MessageBroadcast(room, message, entry)),
-                            outcome)
+        entry = outcome.entry
+        if stored and entry is not None:
+            return self._finish(self.writes.history(room, entry),
+                                lambda: history.retract(entry, evicted),
+                                lambda: self.listeners.emit(
+                                    events.MessageBroadcast(room, message, entry)),
+                                outcome)
+        self.listeners.emit(events.MessageBroadcast(room, message, entry))
+        return outcome
 
     def change_subject(self, room, session, text):
         old = room.subject

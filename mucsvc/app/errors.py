@@ -6,5 +6,3 @@ from mucsvc.rooms.errors import MucError
 class StoreFailed(MucError):
     """The store refused or failed the operation's write; the room was put
     back as it was and nobody was told of a change."""
-
-    condition, error_type = "internal-server-error", "wait"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HistoryRequest:
     """What a joiner asked of the history (XEP-0045 §7.2.15); all None: defaults."""
 
@@ -23,7 +23,7 @@ class HistoryRequest:
     since: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OccupantJoined:
     """A session entered (``outcome``: `Joined`), or resent its presence
     with a join (``outcome``: `PresenceUpdated` with ``resync``)."""
@@ -34,20 +34,20 @@ class OccupantJoined:
     history: HistoryRequest | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PresenceChanged:
     room: object
     outcome: object  # PresenceUpdated
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NickChanged:
     room: object
     outcome: object  # rooms.NickChanged
     payload: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OccupantLeft:
     """A session left (``status`` None) or was dropped for an error stanza
     (``status``: the status text shown)."""
@@ -58,7 +58,7 @@ class OccupantLeft:
     status: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MessageBroadcast:
     """A groupchat message, rendered once by the edge (``message``), sent to
     every occupant; ``entry`` is its history record (None if not kept)."""
@@ -68,31 +68,31 @@ class MessageBroadcast:
     entry: object
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SubjectChanged:
     room: object
     outcome: object
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConfigChanged:
     room: object
     outcome: object
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RoleChanged:
     room: object
     outcome: object
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AffiliationChanged:
     room: object
     outcome: object
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OccupantsRefreshed:
     """The occupants' presence changed without a role or affiliation change
     (new hats): shown again, without status codes."""
@@ -101,14 +101,14 @@ class OccupantsRefreshed:
     occupants: tuple
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RoomDestroyed:
     """The room is gone (``outcome``: `Destroyed`, whose occupants are told)."""
 
     outcome: object
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ServiceShutdown:
     """The service is stopping: ``evacuated`` is ``[(room, occupants)]``."""
 

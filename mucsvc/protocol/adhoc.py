@@ -62,7 +62,7 @@ class AdHocCommands:
         node = request.getAttribute("node")
         command = self.commands.get(node)
         if iq.getAttribute("type") != "set" or command is None:
-            return error_reply(iq, "item-not-found" if command is None else "bad-request")
+            return error_reply(iq, "item-not-found" if command is None else "bad-request", "cancel")
         sender = iq.getAttribute("from")
         if not self.is_admin(sender):
             return error_reply(iq, "forbidden", "auth")

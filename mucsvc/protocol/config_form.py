@@ -29,8 +29,9 @@ from twisted.words.xish import domish
 from wokkel import data_form
 
 from mucsvc.jid import InvalidJID, parse_jid
+from mucsvc.protocol.refusal import Refusal
 from mucsvc.rooms import (
-    ALLOW_PM_VALUES, WHOIS_VALUES, Affiliation, BadRequest, NotAcceptable, Role, RoomConfig,
+    ALLOW_PM_VALUES, WHOIS_VALUES, Affiliation, NotAcceptable, Role, RoomConfig,
 )
 
 NS_ROOMCONFIG = "http://jabber.org/protocol/muc#roomconfig"
@@ -240,12 +241,13 @@ def _extra_fields(room, config: RoomConfig) -> list:
 
 # ---- reading the owner's answer ---------------------------------------------
 
-class FormRejected(BadRequest):
+class FormRejected(Refusal):
     """Not a room configuration submission at all (wrong form type or
     FORM_TYPE).  Prosody answers bad-request of type cancel: resending the
     same form cannot help."""
 
-    error_type = "cancel"
+    def __init__(self, text=None):
+        super().__init__("bad-request", "cancel", text)
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,21 @@ domain's explanation in ``<text/>``, and do not echo the request's payload.
 
 from __future__ import annotations
 
+from twisted.words.protocols.jabber import error as jabber_error
+
 from mucsvc.protocol import namespaces
+from mucsvc.protocol.errors import stanza_error
 from mucsvc.protocol.xmltext import attrs, element, text_element
 
 
-def error_reply(stanza, condition: str, error_type: str = "cancel", text: str | None = None,
+def error_reply(stanza, condition: str, error_type: str | None = None, text: str | None = None,
                 by: str | None = None) -> str:
-    """The error response to ``stanza`` (addresses swapped, id kept)."""
+    """The error response to ``stanza`` (addresses swapped, id kept), of
+    the condition's usual type unless ``error_type`` says otherwise.  The
+    request's payload is not echoed: it may be large, and a copied
+    ``<error/>`` would make two."""
+    if error_type is None:
+        error_type = jabber_error.STANZA_CONDITIONS.get(condition, {}).get("type", "cancel")
     content = element(condition, (("xmlns", namespaces.STANZAS),))
     if text:
         content += text_element("text", text, (("xmlns", namespaces.STANZAS),))
@@ -22,9 +30,11 @@ def error_reply(stanza, condition: str, error_type: str = "cancel", text: str | 
     return f"<{stanza.name}{head}>{error}</{stanza.name}>"
 
 
-def domain_error_reply(stanza, error, by: str | None = None) -> str:
-    """The reply for a domain ``MucError`` (its condition, type and text)."""
-    return error_reply(stanza, error.condition, error.error_type, error.text, by)
+def refusal_reply(stanza, error, by: str | None = None) -> str:
+    """The reply for a refusal (a ``MucError`` or a ``Refusal``), from the
+    one error table."""
+    condition, error_type, text = stanza_error(error)
+    return error_reply(stanza, condition, error_type, text, by)
 
 
 def iq_result(iq, content: str = "", frm: str | None = None) -> str:

@@ -14,7 +14,8 @@ from mucsvc.protocol import namespaces
 from mucsvc.protocol.config_form import build_config_form, parse_config_submission
 from mucsvc.protocol.context import MucContext
 from mucsvc.jid import InvalidJID, parse_jid
-from mucsvc.protocol.replies import error_reply, iq_result
+from mucsvc.protocol.errors import SERVICE_ERRORS
+from mucsvc.protocol.replies import iq_result, refusal_reply
 from mucsvc.protocol.room_admin import AdminHandler
 from mucsvc.protocol.room_register import NS_REGISTER, RegisterHandler
 from mucsvc.protocol.room_iq import IqHandler
@@ -25,11 +26,8 @@ from mucsvc.protocol.stanzas import wants_reply
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.xmltext import element
 from mucsvc.rooms.permissions import may_configure
-from mucsvc.rooms.errors import Forbidden, MucError, Overactive, NoSuchRoom, RoomCreationRestricted, RoomLocked, \
-    RoomNameInvalid
+from mucsvc.rooms.errors import Forbidden, MucError, Overactive, NoSuchRoom
 
-#: Errors about the room's existence come from the service, as in Prosody.
-_SERVICE_ERRORS = (NoSuchRoom, RoomLocked, RoomNameInvalid, RoomCreationRestricted)
 
 
 class RoomsHandler:
@@ -84,9 +82,8 @@ class RoomsHandler:
     def _refuse(self, stanza, error, room_jid) -> None:
         if not wants_reply(stanza):
             return
-        by = self.context.domain if isinstance(error, _SERVICE_ERRORS) else room_jid
-        self.context.send(error_reply(stanza, error.condition, error.error_type,
-                                      getattr(error, "text", None), by=by))
+        by = self.context.domain if isinstance(error, SERVICE_ERRORS) else room_jid
+        self.context.send(refusal_reply(stanza, error, by=by))
 
     def _dispatch(self, stanza, sender, room_jid, nick):
         name = stanza.name

@@ -17,7 +17,8 @@ from twisted.logger import Logger
 from wokkel.subprotocols import XMPPHandler
 
 from mucsvc.jid import InvalidJID, parse_jid
-from mucsvc.protocol.stanzas import error_reply, wants_reply
+from mucsvc.protocol.replies import error_reply
+from mucsvc.protocol.stanzas import wants_reply
 from mucsvc.stats import TrafficStats
 
 

@@ -15,7 +15,8 @@ from twisted.words.xish import domish
 from wokkel import disco
 
 from mucsvc.jid import parse_jid
-from mucsvc.protocol.stanzas import error_reply, result_reply
+from mucsvc.protocol.replies import error_reply
+from mucsvc.protocol.stanzas import result_reply
 
 NS_MUC = "http://jabber.org/protocol/muc"
 NS_PING = "urn:xmpp:ping"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from twisted.words.protocols.jabber import error
 from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
-from mucsvc.protocol import replies
 
 NS_CLIENT = "jabber:client"
 
@@ -19,16 +17,6 @@ def wants_reply(stanza: domish.Element) -> bool:
     if stanza.name == "iq" and stanza_type not in ("get", "set"):
         return False
     return True
-
-
-def error_reply(stanza: domish.Element, condition: str, text: str | None = None,
-                error_type: str | None = None) -> str:
-    """An error response to ``stanza`` (addresses swapped, id kept), with
-    the condition's usual type.  The request's payload is not echoed back:
-    it may be large, and a copied ``<error/>`` would make two."""
-    if error_type is None:
-        error_type = error.STANZA_CONDITIONS.get(condition, {}).get("type", "cancel")
-    return replies.error_reply(stanza, condition, error_type, text)
 
 
 def result_reply(iq: domish.Element, *children: domish.Element) -> domish.Element:

@@ -20,15 +20,13 @@ setting the API is not mounted at all and its paths answer 404.
 
 from __future__ import annotations
 
-import hmac
-import json
 
 from klein import Klein
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from mucsvc.hats.errors import ITEM_NOT_FOUND, HatsError
-from mucsvc.web.kick import MAX_BODY
+from mucsvc.web.requests import MAX_BODY, RequiredHeader, parse_json_object, read_body
 from mucsvc.web.responses import json_error, json_response
 
 
@@ -49,10 +47,8 @@ class HatsApi:
     log = Logger()
 
     def __init__(self, hats, authorization: str):
-        if not authorization:
-            raise ValueError("an Authorization header value is required")
         self.hats = hats
-        self._authorization = authorization.encode("utf-8")
+        self._authorization = RequiredHeader(authorization)
 
     def resource(self):
         return self.app.resource()
@@ -96,11 +92,7 @@ class HatsApi:
         return json_response(request, 200, {"hats": hats})
 
     def _check_authorization(self, request) -> None:
-        given = request.requestHeaders.getRawHeaders(b"authorization") or []
-        # Two headers are ambiguous; compare anyway so the time taken says
-        # nothing about the configured value.
-        candidate = given[0] if len(given) == 1 else b""
-        if not (hmac.compare_digest(candidate, self._authorization) and len(given) == 1):
+        if not self._authorization.allows(request):
             raise _Refused(401, "Authorization failed")
 
     # ---- errors ----------------------------------------------------------
@@ -135,19 +127,12 @@ def _query(request, name: str) -> str:
 
 def _json_body(request) -> dict:
     """The body as a JSON object (at most ``MAX_BODY`` bytes)."""
-    content = request.content
-    body = b""
-    if content is not None:
-        content.seek(0)
-        body = content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
+    body = read_body(request)
+    if body is None:
         raise _Refused(413, f"Body too large (at most {MAX_BODY} bytes)")
-    try:
-        document = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise _Refused(400, "Body is not JSON") from None
-    if not isinstance(document, dict):
-        raise _Refused(400, "Body is not a JSON object")
+    document, problem = parse_json_object(body)
+    if problem is not None:
+        raise _Refused(400, problem)
     return document
 
 

@@ -13,19 +13,13 @@ Every answer is JSON; ``results`` counts them by outcome for ``/metrics``.
 
 from __future__ import annotations
 
-import hmac
-import json
-
 from twisted.logger import Logger
-from twisted.web import server
 
 from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.rooms.errors import MucError
 from mucsvc.rooms.names import prep_nick
-from mucsvc.web.responses import json_error, json_response
-
-#: The largest request body accepted.  A kick needs well under 1 KiB.
-MAX_BODY = 64 * 1024
+from mucsvc.web.requests import MAX_BODY, RequiredHeader, parse_json_object, read_body
+from mucsvc.web.responses import http_status, json_error, json_response
 
 #: Outcomes counted in ``KickEndpoint.results`` (and exported as metrics).
 RESULTS = ("ok", "unauthorized", "bad_request", "not_found", "too_large", "method_not_allowed")
@@ -43,10 +37,8 @@ class KickEndpoint:
     log = Logger()
 
     def __init__(self, muc, authorization: str):
-        if not authorization:
-            raise ValueError("an Authorization header value is required")
         self.muc = muc
-        self._authorization = authorization.encode("utf-8")
+        self._authorization = RequiredHeader(authorization)
         self.results = dict.fromkeys(RESULTS, 0)
 
     def render(self, request) -> bytes:
@@ -55,13 +47,13 @@ class KickEndpoint:
             request.setHeader(b"Allow", b"POST")
             return self._error(request, "method_not_allowed", 405, "Method not allowed")
         # Before the body: an unauthorised client learns nothing about it.
-        if not self._authorized(request):
+        if not self._authorization.allows(request):
             return self._error(request, "unauthorized", 401, "Authorization failed")
-        body = _read_body(request)
+        body = read_body(request)
         if body is None:
             return self._error(request, "too_large", 413,
                                f"Body too large (at most {MAX_BODY} bytes)")
-        document, problem = _parse_json_object(body)
+        document, problem = parse_json_object(body)
         if problem is not None:
             return self._error(request, "bad_request", 400, problem)
 
@@ -87,58 +79,19 @@ class KickEndpoint:
         if nick is None or room.occupant_by_nick(nick) is None:
             return self._error(request, "not_found", 404, f"Occupant not found: {nickname}")
 
-        self.muc.app.kick(room.jid, nick, reason or None)
+        try:
+            self.muc.app.kick(room.jid, nick, reason or None)
+        except MucError as e:
+            status = http_status(e)
+            return self._error(request, "not_found" if status == 404 else "bad_request", status,
+                               e.text or type(e).__name__)
         self.log.info("kicked {nick} from {room} (HTTP request)", nick=nick, room=room.jid)
         self.results["ok"] += 1
         return json_response(request, 200, {"kicked": nick, "muc": room.jid})
 
-    def _authorized(self, request) -> bool:
-        given = request.requestHeaders.getRawHeaders(b"authorization") or []
-        # Two Authorization headers are ambiguous; compare_digest still runs
-        # so the time taken says nothing about the configured value.
-        candidate = given[0] if len(given) == 1 else b""
-        return hmac.compare_digest(candidate, self._authorization) and len(given) == 1
-
     def _error(self, request, result: str, status: int, message: str) -> bytes:
         self.results[result] += 1
         return json_error(request, status, message)
-
-
-def _read_body(request) -> bytes | None:
-    """At most ``MAX_BODY`` bytes of the body, or None when it is larger.
-
-    A declared Content-Length over the limit is refused without reading;
-    otherwise one byte more than the limit is read, which tells a longer
-    body (chunked, or a lying header) apart without reading all of it.
-    """
-    declared = request.getHeader(b"content-length")
-    if declared is not None:
-        try:
-            if int(declared) > MAX_BODY:
-                return None
-        except ValueError:
-            pass  # twisted.web refuses such a request before it gets here
-    content = request.content
-    if content is None:
-        return b""
-    content.seek(0)
-    body = content.read(MAX_BODY + 1)
-    return None if len(body) > MAX_BODY else body
-
-
-def _parse_json_object(body: bytes):
-    """``(document, None)`` or ``(None, what is wrong)``."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None, "Body is not UTF-8"
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: absurd nesting
-        return None, "Body is not JSON"
-    if not isinstance(document, dict):
-        return None, "Body is not a JSON object"
-    return document, None
 
 
 def _prepared_nick(nickname: str) -> str | None:
@@ -148,25 +101,3 @@ def _prepared_nick(nickname: str) -> str | None:
         return prep_nick(nickname)
     except MucError:
         return None
-
-
-class BoundedRequest(server.Request):
-    """A request that keeps at most ``MAX_BODY + 1`` bytes of its body.
-
-    twisted.web receives the whole body before the resource runs, into a
-    temporary file when it is large; no route of this service takes more
-    than a kick, so the rest is read off the socket and dropped.  The byte
-    over the limit lets ``/muc_kick`` answer 413.
-    """
-
-    _kept = 0
-
-    def gotLength(self, length):
-        super().gotLength(min(length, MAX_BODY + 1) if length is not None else MAX_BODY + 1)
-
-    def handleContentChunk(self, data):
-        room = MAX_BODY + 1 - self._kept
-        if room > 0:
-            chunk = data[:room]
-            self._kept += len(chunk)
-            super().handleContentChunk(chunk)

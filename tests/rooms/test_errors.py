@@ -1,6 +1,8 @@
 import pytest
 
 import mucsvc.rooms.errors as errors
+from mucsvc.app.errors import StoreFailed
+from mucsvc.protocol.errors import stanza_error
 from mucsvc.rooms.errors import MucError
 
 EXPECTED = {
@@ -30,10 +32,26 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_each_error_names_its_stanza_error(name):
+def test_each_error_becomes_its_stanza_error(name):
     cls = getattr(errors, name)
     assert issubclass(cls, MucError)
-    assert (cls.condition, cls.error_type) == EXPECTED[name]
+    assert stanza_error(cls("why")) == EXPECTED[name] + ("why",)
+
+
+def test_domain_errors_carry_no_xmpp_words():
+    for name in EXPECTED:
+        cls = getattr(errors, name)
+        assert not hasattr(cls, "condition") and not hasattr(cls, "error_type"), name
+
+
+def test_a_failed_store_write_is_internal_server_error():
+    assert stanza_error(StoreFailed()) == ("internal-server-error", "wait", None)
+
+
+def test_a_subclass_takes_its_base_entry():
+    class Particular(errors.Forbidden):
+        pass
+    assert stanza_error(Particular()) == ("forbidden", "auth", None)
 
 
 def test_every_error_class_is_covered():
@@ -45,4 +63,4 @@ def test_every_error_class_is_covered():
 def test_text_is_optional():
     assert errors.Forbidden().text is None
     assert errors.Forbidden("banned").text == "banned"
-    assert str(errors.Forbidden()) == "forbidden"
+    assert str(errors.Forbidden()) == "Forbidden"
