@@ -22,6 +22,7 @@ from mucsvc.app import MucApplication
 from mucsvc.app.persistence import RoomWrites
 from mucsvc.protocol.broadcaster import RoomBroadcaster
 from mucsvc.protocol.fanout import Outgoing
+from mucsvc.protocol.hats_element import HatsElements
 from mucsvc.protocol.rooms_handler import RoomsHandler
 from mucsvc.rooms import RoomRegistry, ServiceLimits
 
@@ -40,7 +41,8 @@ class MUCService(service.Service):
     log = Logger()
 
     def __init__(self, domain: str, send, clock, *, admins=(), limits: ServiceLimits | None = None,
-                 store=None, batch_send=None, secret: bytes | None = None):
+                 store=None, batch_send=None, secret: bytes | None = None,
+                 hats_legacy_element: bool = False):
         self.clock = clock
         if secret is None:
             secret = store.service_secret() if store is not None else os.urandom(32)
@@ -52,7 +54,8 @@ class MUCService(service.Service):
         if restored:
             self.log.info("restored {count} persistent rooms", count=restored)
         self.handler = RoomsHandler(self.app, send, derive_key(secret, b"iq-relay"),
-                                    batch_send=batch_send)
+                                    batch_send=batch_send,
+                                    hats=HatsElements(legacy=hats_legacy_element))
         self.app.listen(RoomBroadcaster(self.handler.context))
         self._expiry = task.LoopingCall(self.housekeeping)
         self._expiry.clock = clock

@@ -117,11 +117,12 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
 
     muc = MUCService(config.jid, component.send, reactor, admins=config.admins,
                      limits=service_limits(config), store=storage.store,
-                     batch_send=traffic.counting_batches(raw_send))
+                     batch_send=traffic.counting_batches(raw_send),
+                     hats_legacy_element=config.muc_hats_legacy_element)
     muc.setName("muc")
     muc.setServiceParent(root)
 
-    hats = HatsService(muc, legacy_element=config.muc_hats_legacy_element)
+    hats = HatsService(muc)
     hats.setName("hats")
     hats.setServiceParent(root)
 

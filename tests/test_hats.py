@@ -25,11 +25,12 @@ class Service:
     """A ``MUCService`` (clock, list as send, optional store) with the hats
     service beside it; rooms are driven through ``handler`` like a client."""
 
-    def __init__(self, store=None):
+    def __init__(self, store=None, legacy=False):
         self.sent = []
         self.clock = Clock()
         self.clock.advance(1_700_000_000)
-        self.muc = MUCService(SERVICE, self.sent.append, self.clock, store=store)
+        self.muc = MUCService(SERVICE, self.sent.append, self.clock, store=store,
+                              hats_legacy_element=legacy)
         self.wire = Wire(rooms=self.muc.handler)
         self.hats = HatsService(self.muc)
 
@@ -294,23 +295,30 @@ class SpoofingTests(Fixture):
 
 
 class LegacyElementTests(Fixture):
-    def test_running_with_the_legacy_element_sends_both(self):
-        legacy = HatsService(self.s.muc, legacy_element=True)
-        legacy.startService()
-        self.addCleanup(legacy.stopService)
-        legacy.add_user_hat(JULIET_BARE, ROOM, TEACHER, {"active": True, "title": "Teacher"})
-        for stanza in presences_from(self.s.take(), "juliet"):
+    def test_with_the_legacy_element_both_are_sent(self):
+        s = Service(MemoryRoomStore(), legacy=True)
+        s.create(("muc#roomconfig_persistentroom", "1"))
+        s.join(JULIET, "juliet")
+        s.take()
+        s.hats.add_user_hat(JULIET_BARE, ROOM, TEACHER, {"active": True, "title": "Teacher"})
+        presences = presences_from(s.take(), "juliet")
+        self.assertTrue(presences)
+        for stanza in presences:
             self.assertEqual(hats_of(stanza), [(TEACHER, "Teacher")])
             self.assertEqual(hats_of(stanza, LEGACY_HATS), [(TEACHER, "Teacher")])
 
-    def test_stopping_stops_the_legacy_element(self):
-        legacy = HatsService(self.s.muc, legacy_element=True)
-        legacy.startService()
-        legacy.stopService()
+    def test_a_service_without_it_sends_the_standard_element_only(self):
         self.hats.add_user_hat(JULIET_BARE, ROOM, TEACHER, {"active": True})
-        for stanza in presences_from(self.s.take(), "juliet"):
+        presences = presences_from(self.s.take(), "juliet")
+        self.assertTrue(presences)
+        for stanza in presences:
             self.assertIsNone(hats_of(stanza, LEGACY_HATS))
             self.assertIsNotNone(hats_of(stanza))
+
+    def test_two_services_in_one_process_keep_their_own_choice(self):
+        legacy = Service(MemoryRoomStore(), legacy=True)
+        self.test_a_service_without_it_sends_the_standard_element_only()
+        self.assertTrue(legacy.muc.handler.context.publisher.hats.legacy)
 
 
 class ErrorTests(Fixture):

@@ -70,9 +70,10 @@ class ServiceTreeTests(unittest.TestCase):
         self.assertTrue({ADD_NODE, REMOVE_NODE} <= set(commands.commands))
 
     def test_legacy_element_setting_reaches_the_service(self):
-        self.assertFalse(self.tree().getServiceNamed("hats").legacy_element)
-        self.assertTrue(self.tree(muc_hats_legacy_element=True)
-                        .getServiceNamed("hats").legacy_element)
+        def legacy(root):
+            return root.getServiceNamed("muc").handler.context.publisher.hats.legacy
+        self.assertFalse(legacy(self.tree()))
+        self.assertTrue(legacy(self.tree(muc_hats_legacy_element=True)))
 
     async def test_http_api_is_mounted_only_when_configured(self):
         root = self.tree(http_muc_hats_authorization_header="Bearer hats")

@@ -4,8 +4,8 @@
 It is a named child of the root ``MultiService`` (``tap.py``), so any other
 Twisted service in the process finds it with
 ``self.parent.getServiceNamed("hats")``.  Changes go through the
-application (`MucApplication.set_affiliation_data`).  While it runs it also decides
-whether presence carries Prosody 0.12's legacy hats element.
+application (`MucApplication.set_affiliation_data`); how hats look in
+presence is the presence publisher's business (`mucsvc.protocol.hats_element`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from twisted.application import service
 from twisted.internet import defer
 from zope.interface import implementer
 
-from mucsvc.hats import presence
 from mucsvc.hats.interface import IHatsService
 from mucsvc.hats.wardrobe import Wardrobe
-from mucsvc.protocol import namespaces
 
 
 def _fired(operation, *args):
@@ -31,16 +29,10 @@ def _fired(operation, *args):
 
 @implementer(IHatsService)
 class HatsService(service.Service):
-    """Hats of the users of ``muc`` (a ``MUCService``); ``legacy_element``:
-    also show hats in Prosody 0.12's namespace while running.  Rooms
-    advertise ``urn:xmpp:hats:0`` once this exists."""
+    """Hats of the users of ``muc`` (a ``MUCService``)."""
 
-    def __init__(self, muc, *, legacy_element: bool = False):
+    def __init__(self, muc):
         self.wardrobe = Wardrobe(muc.app)
-        self.legacy_element = legacy_element
-        features = muc.handler.room_features
-        if namespaces.HATS not in features:
-            features.append(namespaces.HATS)
 
     def add_user_hat(self, user_jid, room_jid, hat_id, attachment=None):
         return _fired(self.wardrobe.add, user_jid, room_jid, hat_id, attachment)
@@ -53,11 +45,3 @@ class HatsService(service.Service):
 
     def get_user_hats(self, user_jid, room_jid):
         return _fired(self.wardrobe.hats, user_jid, room_jid)
-
-    def startService(self):
-        super().startService()
-        presence.use_legacy_element(self.legacy_element)
-
-    def stopService(self):
-        presence.use_legacy_element(False)
-        return super().stopService()

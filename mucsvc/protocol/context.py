@@ -6,6 +6,7 @@ import datetime
 import functools
 
 from mucsvc.protocol.fanout import Fanout
+from mucsvc.protocol.hats_element import HatsElements
 from mucsvc.protocol.occupant_presence import PresencePublisher
 from mucsvc.rooms.limits import EventThrottle
 
@@ -17,7 +18,7 @@ class MucContext:
 
     __slots__ = ("app", "service", "clock", "send", "fanout", "publisher", "domain", "throttle")
 
-    def __init__(self, app, send, batch_send=None):
+    def __init__(self, app, send, batch_send=None, hats=None):
         service = app.rooms
         clock = app.clock
         self.app = app
@@ -28,7 +29,7 @@ class MucContext:
         self.fanout = Fanout(send, batch_send)
         limits = service.limits
         self.throttle = EventThrottle(limits.event_rate, limits.burst_factor)
-        self.publisher = PresencePublisher(self.fanout)
+        self.publisher = PresencePublisher(self.fanout, hats if hats is not None else HatsElements())
 
     def now(self) -> float:
         return self.clock.seconds()

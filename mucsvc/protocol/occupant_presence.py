@@ -16,7 +16,7 @@ The ``<x xmlns='…muc#user'>`` holds, in this order: leading children
 
 from __future__ import annotations
 
-from mucsvc.hats.presence import hats_element
+from mucsvc.protocol.hats_element import STANDARD_HATS
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.xmltext import element, text_element
@@ -64,7 +64,7 @@ class OccupantPresence:
     """
 
     __slots__ = ("room", "occupant", "from_jid", "payload", "unavailable", "sessions", "lead",
-                 "self_lead", "change", "_full", "_anon", "_self_other", "_hats")
+                 "self_lead", "change", "hats", "_full", "_anon", "_self_other", "_hats")
 
     def __init__(self, room, occupant, *, payload: str, unavailable: bool = False,
                  sessions=None, lead: str = "", self_lead: str | None = None,
@@ -78,6 +78,8 @@ class OccupantPresence:
         self.lead = lead
         self.self_lead = lead if self_lead is None else self_lead
         self.change = change
+        #: The hats renderer; the publisher that sends this presence sets its own.
+        self.hats = STANDARD_HATS
         self._full = self._anon = self._self_other = self._hats = None
 
     # ---- the pieces ------------------------------------------------------
@@ -101,7 +103,7 @@ class OccupantPresence:
         if self.unavailable:
             attrs.append(("type", "unavailable"))
         if self._hats is None:  # once per presence, whatever the number of recipients
-            self._hats = hats_element(self.room, self.occupant.bare_jid)
+            self._hats = self.hats(self.room, self.occupant.bare_jid)
         content = (payload + self._hats + occupant_id_element(self.occupant)
                    + element("x", _X_ATTRS, x_content))
         return Outgoing("presence", attrs, content)
@@ -140,10 +142,16 @@ class OccupantPresence:
 class PresencePublisher:
     """Sends occupant presences through a ``Fanout``."""
 
-    __slots__ = ("fanout",)
+    __slots__ = ("fanout", "hats")
 
-    def __init__(self, fanout):
+    def __init__(self, fanout, hats=STANDARD_HATS):
         self.fanout = fanout
+        self.hats = hats
+
+    def view(self, presence: OccupantPresence, recipient) -> Outgoing:
+        """``presence`` as ``recipient`` (an occupant) sees it."""
+        presence.hats = self.hats
+        return presence.for_recipient(recipient)
 
     def to_room(self, presence: OccupantPresence, prev_role: Role | None = None,
                 force: bool = False) -> None:
@@ -155,14 +163,16 @@ class PresencePublisher:
         room, occupant = presence.room, presence.occupant
         broadcast = room.config.presence_broadcast
         if force or occupant.role in broadcast:
-            view = presence.for_recipient
+            pass
         elif prev_role is not None and prev_role in broadcast:
-            view = OccupantPresence(room, occupant, payload=presence.payload, unavailable=True,
-                                    sessions=presence.sessions, lead=presence.lead,
-                                    change=presence.change,
-                                    from_nick=presence.from_jid.partition("/")[2]).for_recipient
+            presence = OccupantPresence(room, occupant, payload=presence.payload, unavailable=True,
+                                        sessions=presence.sessions, lead=presence.lead,
+                                        change=presence.change,
+                                        from_nick=presence.from_jid.partition("/")[2])
         else:
             return
+        presence.hats = self.hats
+        view = presence.for_recipient
         copies = []
         for recipient in room.occupants:
             if recipient is occupant:
@@ -176,6 +186,7 @@ class PresencePublisher:
         """The occupant's own sessions, each with its own presence payload
         while it is in the room, or the leaving presence when it left."""
         occupant = presence.occupant
+        presence.hats = self.hats
         send = self.fanout.send
         if presence.unavailable or occupant.role is Role.NONE:
             stanza = presence.own()
@@ -209,6 +220,7 @@ class PresencePublisher:
             if not (same_user or occupant.role in broadcast):
                 continue
             presence = OccupantPresence(room, occupant, payload=occupant.presence or "")
+            presence.hats = self.hats
             stanza = presence.full() if (sees_jids or same_user) else presence.anonymous()
             send(stanza.to(to_jid))
         if Role.NONE in broadcast:

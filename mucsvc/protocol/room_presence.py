@@ -82,7 +82,7 @@ class PresenceHandler:
                                                   room.sees_real_jids(prober)).to(sender))
             return
         presence = OccupantPresence(room, probed, payload=probed.presence or "")
-        stanza_out = presence.for_recipient(prober)
+        stanza_out = self.context.publisher.view(presence, prober)
         self.context.fanout.to_jids(stanza_out, prober.sessions)
 
 

@@ -35,8 +35,8 @@ class RoomsHandler:
 
     log = Logger()
 
-    def __init__(self, app, send, secret: bytes, batch_send=None):
-        self.context = MucContext(app, send, batch_send)
+    def __init__(self, app, send, secret: bytes, batch_send=None, hats=None):
+        self.context = MucContext(app, send, batch_send, hats)
         self.app = app
         self.presence = PresenceHandler(self.context)
         self.messages = MessageHandler(self.context, self.presence)
@@ -53,8 +53,9 @@ class RoomsHandler:
             ("set", namespaces.MUC_OWNER, "query"): self.owner_set,
             ("get", namespaces.MUC_OWNER, "query"): self.owner_get,
         })
-        #: Extra features rooms advertise (added by optional parts of the service).
-        self.room_features: list = []
+        #: Features every room advertises beyond its type's: hats are shown
+        #: in presence whether or not anyone wears one.
+        self.room_features: list = [namespaces.HATS]
 
     @property
     def service(self):
