@@ -42,6 +42,7 @@ class Config:
         default=None, repr=False
     )
     storage: str = "mucsvc.sqlite"
+    service_secret_file: str | None = None
     admins: tuple[str, ...] = ()
     log_traffic: bool = False
     http_muc_hats_authorization_header: str | None = dataclasses.field(
@@ -80,6 +81,7 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "http_endpoint": ((str,), "a string"),
     "http_muc_kick_authorization_header": ((str,), "a string"),
     "storage": ((str,), "a string"),
+    "service_secret_file": ((str,), "a file path"),
     "admins": ((list,), "a list of bare JIDs"),
     "log_traffic": ((bool,), "true or false"),
     "http_muc_hats_authorization_header": ((str,), "a string"),
@@ -182,6 +184,8 @@ def parse_config(
         _check_endpoint("http_endpoint", values["http_endpoint"])
     if "storage" in values and not values["storage"].strip():
         raise ConfigError("storage", "must not be empty")
+    if "service_secret_file" in values and not values["service_secret_file"].strip():
+        raise ConfigError("service_secret_file", "must not be empty")
     if "admins" in values:
         values["admins"] = tuple(_bare_jid("admins", a) for a in values["admins"])
     _check_muc_settings(values, values["jid"])

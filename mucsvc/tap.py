@@ -21,7 +21,8 @@ from mucsvc.hats.commands import hat_commands
 from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
 from mucsvc.settings import service_limits
-from mucsvc.storage import SQLiteRoomStore
+from mucsvc.storage import backends
+from mucsvc.storage.secret import SecretError
 from mucsvc.storage.service import StorageService
 from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
 from mucsvc.protocol.router import StanzaRouter
@@ -77,12 +78,20 @@ def config_from_options(options, environ) -> Config:
     return load_config(path, overrides, environ)
 
 
-def open_store(path: str):
-    """The SQLite room store; a file that cannot be opened is a config mistake."""
+def open_storage(config: Config):
+    """``(room store, service secret)`` from the ``storage`` setting; a store
+    or secret that cannot be opened is a config mistake."""
     try:
-        return SQLiteRoomStore(path)
+        store = backends.open_store(config.storage)
     except Exception as e:  # sqlite3 and storage errors alike
-        raise ConfigError("storage", f"cannot open {path!r}: {e}") from None
+        raise ConfigError("storage", f"cannot open {config.storage!r}: {e}") from None
+    try:
+        secret = backends.load_secret(
+            store, backends.secret_source(config.storage, config.service_secret_file))
+    except SecretError as e:
+        store.close()
+        raise ConfigError("service_secret_file", str(e)) from None
+    return store, secret
 
 
 def makeService(options) -> service.MultiService:
@@ -111,12 +120,13 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     raw_send = component.send
     component.send = traffic.counting(raw_send)
 
-    storage = StorageService(open_store(config.storage))
+    store, secret = open_storage(config)
+    storage = StorageService(store)
     storage.setName("storage")
     storage.setServiceParent(root)
 
     muc = MUCService(config.jid, component.send, reactor, admins=config.admins,
-                     limits=service_limits(config), store=storage.store,
+                     limits=service_limits(config), store=storage.store, secret=secret,
                      batch_send=traffic.counting_batches(raw_send),
                      hats_legacy_element=config.muc_hats_legacy_element)
     muc.setName("muc")

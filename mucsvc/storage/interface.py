@@ -127,10 +127,6 @@ class IRoomStore(Interface):
         of them, or none when any is refused or fails.  Returns the list of
         their results (or a Deferred firing with it)."""
 
-    def service_secret():
-        """The service's secret key (32 random bytes, for XEP-0421 occupant
-        ids): made on the first call, the same ever after."""
-
     def close():
         """Release the store; any later call raises `StoreClosed`."""
 

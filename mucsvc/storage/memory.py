@@ -33,7 +33,6 @@ class MemoryRoomStore:
 
     def __init__(self):
         self._rooms: dict | None = {}
-        self._secret: bytes | None = None
 
     @property
     def closed(self) -> bool:
@@ -113,12 +112,6 @@ class MemoryRoomStore:
         except BaseException:
             self._rooms = before
             raise
-
-    def service_secret(self) -> bytes:
-        self._all()
-        if self._secret is None:
-            self._secret = os.urandom(32)
-        return self._secret
 
     def close(self) -> None:
         self._rooms = None

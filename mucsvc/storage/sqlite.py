@@ -256,18 +256,12 @@ class SQLiteRoomStore:
             conn.execute("DELETE FROM history WHERE room_id = ?", (room_id,))
         return step
 
-    def service_secret(self) -> bytes:
-        query = "SELECT value FROM service WHERE key = ?"
+    def legacy_secret(self) -> bytes | None:
+        """The service secret older versions kept in this file (None if
+        none): it now lives in a file of its own (`mucsvc.storage.secret`)."""
         with self._transaction(write=False) as conn:
-            row = conn.execute(query, (_SECRET_KEY,)).fetchone()
-        if row is None:
-            with self._transaction() as conn:
-                # OR IGNORE: another connection may have made it meanwhile;
-                # whichever was first is the secret.
-                conn.execute("INSERT OR IGNORE INTO service (key, value) VALUES (?, ?)",
-                             (_SECRET_KEY, os.urandom(32)))
-                row = conn.execute(query, (_SECRET_KEY,)).fetchone()
-        return bytes(row[0])
+            row = conn.execute("SELECT value FROM service WHERE key = ?", (_SECRET_KEY,)).fetchone()
+        return None if row is None else bytes(row[0])
 
     def close(self) -> None:
         if self._conn is not None:

@@ -403,20 +403,6 @@ def test_a_refused_replace_changes_nothing(store):
     assert snapshot(store) == before
 
 
-# ---- the service secret ---------------------------------------------------------------------
-
-
-def test_the_secret_is_made_once_and_stays(stores, store):
-    secret = store.service_secret()
-    assert isinstance(secret, bytes) and len(secret) == 32
-    assert store.service_secret() == secret
-    assert stores.reopen(store).service_secret() == secret
-
-
-def test_secrets_are_random(stores):
-    assert stores.open("one.sqlite").service_secret() != stores.open("two.sqlite").service_secret()
-
-
 # ---- closing -----------------------------------------------------------------------------------
 
 EVERY_CALL = {
@@ -424,7 +410,6 @@ EVERY_CALL = {
     "save_room": lambda s: s.save_room(ROOM, PERSISTENT),
     "replace_room": lambda s: s.replace_room(StoredRoom(ROOM, PERSISTENT)),
     "delete_room": lambda s: s.delete_room(ROOM),
-    "service_secret": lambda s: s.service_secret(),
     **CALLS_ON_A_ROOM,
 }
 

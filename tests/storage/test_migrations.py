@@ -79,7 +79,7 @@ def test_a_version_1_database_migrates_to_the_current_version_keeping_its_rooms(
                                      "alice@example.org": (Affiliation.MEMBER, {"nick": "Ali"})}
         assert history_rows(room.history) == [
             (101.0, "Owner", "<message><body>hi</body></message>", 34)]
-        assert store.service_secret() == b"k" * 32
+        assert store.legacy_secret() == b"k" * 32
         # The migrated file works like a new one.
         store.append_history(ROOM, room.history[0], 1)
         assert store.delete_room(ROOM) and store.load_rooms() == []

@@ -1,0 +1,42 @@
+"""Choosing the room store from the ``storage`` setting.
+
+``storage`` is the path of an SQLite file (the default, ``mucsvc.sqlite``),
+or ``memory:`` for a service that keeps nothing across restarts (trying
+things out).  Each backend comes with where its service secret lives:
+beside an SQLite file (``<file>.secret``, or ``service_secret_file``), or
+nowhere for ``memory:``.
+"""
+
+from __future__ import annotations
+
+from mucsvc.storage.memory import MemoryRoomStore
+from mucsvc.storage.secret import EphemeralSecret, SecretFile
+from mucsvc.storage.sqlite import SQLiteRoomStore
+
+MEMORY = "memory:"
+
+
+def open_store(setting: str):
+    """The room store the ``storage`` setting names."""
+    if setting == MEMORY:
+        return MemoryRoomStore()
+    return SQLiteRoomStore(setting)
+
+
+def secret_source(setting: str, secret_file: str | None = None):
+    """Where the service secret of a service with this ``storage`` lives."""
+    if secret_file:
+        return SecretFile(secret_file)
+    if setting == MEMORY:
+        return EphemeralSecret()
+    return SecretFile(setting + ".secret")
+
+
+def load_secret(store, source) -> bytes:
+    """The service secret.  The first time, a secret that an older version
+    kept inside the SQLite file is moved to the secret file rather than
+    made anew."""
+    legacy = None
+    if isinstance(source, SecretFile) and not source.exists():
+        legacy = getattr(store, "legacy_secret", lambda: None)()
+    return source.service_secret(initial=legacy)

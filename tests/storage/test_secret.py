@@ -1,0 +1,68 @@
+"""The service secret in a file of its own, and the store chosen by ``storage``."""
+
+import os
+import stat
+
+import pytest
+
+from mucsvc.storage import MemoryRoomStore, SQLiteRoomStore, backends
+from mucsvc.storage.secret import EphemeralSecret, SecretError, SecretFile
+
+
+def test_made_once_then_the_same_for_every_reader(tmp_path):
+    path = tmp_path / "svc.secret"
+    secret = SecretFile(path).service_secret()
+    assert isinstance(secret, bytes) and len(secret) == 32
+    assert SecretFile(path).service_secret() == secret
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_secrets_are_random(tmp_path):
+    assert SecretFile(tmp_path / "a").service_secret() != SecretFile(tmp_path / "b").service_secret()
+
+
+def test_a_file_others_can_read_is_refused(tmp_path):
+    path = tmp_path / "svc.secret"
+    SecretFile(path).service_secret()
+    os.chmod(path, 0o644)
+    with pytest.raises(SecretError, match="chmod 600"):
+        SecretFile(path).service_secret()
+
+
+def test_a_file_of_the_wrong_size_is_refused(tmp_path):
+    path = tmp_path / "svc.secret"
+    path.write_bytes(b"short")
+    os.chmod(path, 0o600)
+    with pytest.raises(SecretError, match="32-byte"):
+        SecretFile(path).service_secret()
+
+
+def test_an_older_secret_is_moved_into_the_file(tmp_path):
+    store = SQLiteRoomStore(tmp_path / "rooms.sqlite")
+    old = os.urandom(32)
+    store._connection().execute("INSERT INTO service (key, value) VALUES (?, ?)",
+                                ("occupant_id_secret", old))
+    source = backends.secret_source(str(tmp_path / "rooms.sqlite"))
+    assert backends.load_secret(store, source) == old
+    assert (tmp_path / "rooms.sqlite.secret").read_bytes() == old
+    store.close()
+
+
+def test_without_an_older_secret_a_new_one_is_made(tmp_path):
+    store = SQLiteRoomStore(tmp_path / "rooms.sqlite")
+    assert store.legacy_secret() is None
+    source = backends.secret_source(str(tmp_path / "rooms.sqlite"))
+    secret = backends.load_secret(store, source)
+    assert backends.load_secret(store, source) == secret
+    store.close()
+
+
+def test_the_storage_setting_chooses_the_backend(tmp_path):
+    memory = backends.open_store("memory:")
+    assert isinstance(memory, MemoryRoomStore)
+    assert isinstance(backends.secret_source("memory:"), EphemeralSecret)
+    sqlite = backends.open_store(str(tmp_path / "x.sqlite"))
+    assert isinstance(sqlite, SQLiteRoomStore)
+    assert backends.secret_source(str(tmp_path / "x.sqlite"), str(tmp_path / "elsewhere")).path == \
+        str(tmp_path / "elsewhere")
+    sqlite.close()
