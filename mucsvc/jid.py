@@ -74,14 +74,6 @@ def parse_jid(text) -> Address:
     return _parse(text)
 
 
-def parse_bare_jid(text) -> str:
-    """The bare JID (or domain) in ``text``; `InvalidJID` for a full JID too."""
-    address = parse_jid(text)
-    if address.resource is not None:
-        raise InvalidJID("bare JID expected, got a full JID")
-    return address.userhost()
-
-
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _parse(text: str) -> Address:
     # An exception is not cached: malformed input costs its full price.

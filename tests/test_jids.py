@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.words.protocols.jabber import jid as jabber_jid
 
-from mucsvc.jid import InvalidJID, parse_bare_jid, parse_jid
+from mucsvc.jid import InvalidJID, parse_jid
 
 PIECES = st.sampled_from(["a", "B", "0", ".", "-", "_", "+", "@", "/", " ", "é", "&", "'", ":",
                           "example", "ORG", "\u00df", "\x01", "..", "\U0001F916", "x" * 70,
@@ -81,10 +81,3 @@ def test_full_and_bare_forms():
     assert (address.userhost(), address.full()) == ("juliet@example.com",
                                                     "juliet@example.com/Balcony")
     assert parse_jid("muc.example.org").full() == "muc.example.org"
-
-
-def test_bare():
-    assert parse_bare_jid("Juliet@Example.COM") == "juliet@example.com"
-    assert parse_bare_jid("example.com") == "example.com"
-    with pytest.raises(InvalidJID):
-        parse_bare_jid("juliet@example.com/balcony")

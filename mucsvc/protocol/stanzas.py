@@ -6,9 +6,6 @@ from twisted.words.protocols.jabber.xmlstream import toResponse
 from twisted.words.xish import domish
 
 
-NS_CLIENT = "jabber:client"
-
-
 def wants_reply(stanza: domish.Element) -> bool:
     """Whether an error may be sent back: never for errors and IQ results (loops)."""
     stanza_type = stanza.getAttribute("type")

@@ -170,9 +170,3 @@ class ServiceLimits:
             self.default_config.validate()
         except NotAcceptable as e:
             raise ValueError(f"default_config: {e.text}") from None
-
-    def history_limit(self, config: RoomConfig) -> int:
-        """How many messages a room with ``config`` keeps."""
-        if self.max_history_messages is None:
-            return config.history_length
-        return min(config.history_length, self.max_history_messages)

@@ -20,10 +20,6 @@ class EventThrottle:
         self.capacity = max(1.0, self.rate * burst)
         self._buckets: dict = {}
 
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
-
     def allow(self, sender, now: float) -> bool:
         if self.rate <= 0:
             return True

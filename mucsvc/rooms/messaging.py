@@ -12,8 +12,8 @@ from mucsvc.rooms.errors import (
 )
 from mucsvc.rooms.history import HistoryEntry
 from mucsvc.rooms.outcomes import GroupchatMessage, Invited, PrivateRoute, Subject, SubjectChanged
-from mucsvc.rooms.permissions import may_change_subject, may_invite, may_send_private
-from mucsvc.rooms.roles import Affiliation, Role
+from mucsvc.rooms.permissions import may_change_subject, may_invite, may_send_private, may_speak
+from mucsvc.rooms.roles import Affiliation
 
 _NOT_CONNECTED = "You are not currently connected to this chat"
 
@@ -49,14 +49,13 @@ class MessagingRules:
         sender = self._by_jid.get(full_jid)
         if sender is None:
             raise NotOccupant(_NOT_CONNECTED)
-        role = sender.role
-        if role is not Role.PARTICIPANT and role is not Role.MODERATOR:
+        if not may_speak(sender.role):
             raise Forbidden("Visitors may not speak in this room")
         if historic and self.history.limit:
             entry = HistoryEntry(now, sender.nick, payload, chars)
             self.history.append(entry)
-            return GroupchatMessage(sender, True, entry)
-        return GroupchatMessage(sender, False)
+            return GroupchatMessage(sender, entry)
+        return GroupchatMessage(sender)
 
     def change_subject(self, full_jid: str, text: str, now: float) -> SubjectChanged:
         """Set the subject (moderators, or participants when the room allows).

@@ -49,8 +49,8 @@ class ModerationRules:
                 new_role=role)
         actor = self._actor(actor_jid)
         change = self._move_role(target, role, _KICKED)
-        empty, destroy = self._room_state() if change.removed else (False, False)
-        return RoleChanged(change, actor, reason, room_empty=empty, destroy_room=destroy)
+        destroy = change.removed and self._emptied_temporary()
+        return RoleChanged(change, actor, reason, destroy_room=destroy)
 
     def _move_role(self, occupant, role: Role, codes_if_removed) -> OccupantChange:
         old_role = occupant.role
@@ -102,9 +102,9 @@ class ModerationRules:
             else:
                 changes.append(OccupantChange(occupant, old_role, old_role, removed=False))
         removed = any(change.removed for change in changes)
-        empty, destroy = self._room_state() if removed else (False, False)
-        return AffiliationChanged(target, old, affiliation, actor, reason, tuple(changes),
-                                  room_empty=empty, destroy_room=destroy)
+        destroy = removed and self._emptied_temporary()
+        return AffiliationChanged(target, affiliation, actor, reason, tuple(changes),
+                                  destroy_room=destroy)
 
     def set_affiliation_data(self, jid: str, data: dict) -> tuple:
         """Replace the free-form data kept with ``jid``'s affiliation (hats,

@@ -50,15 +50,6 @@ class Occupant:
         """The full JID whose presence is `presence`."""
         return self._current_jid
 
-    @property
-    def full_jids(self):
-        """The occupant's session JIDs, in join order (a live view)."""
-        return self.sessions.keys()
-
-    @property
-    def is_moderator(self) -> bool:
-        return self.role is Role.MODERATOR
-
     def set_session(self, full_jid: str, payload) -> None:
         """Add a session or update its presence; it becomes the current one."""
         self.sessions[full_jid] = payload

@@ -49,9 +49,7 @@ class Joined:
     """A session entered the room.
 
     ``created``: the joiner created the room (they are its owner and the
-    room is ``locked`` if the service locks new rooms).  ``first_session``:
-    a new occupant (False: another session joined an occupant already
-    present under that nick).  ``status_codes``: for the joiner's own
+    room is ``locked`` if the service locks new rooms).  ``status_codes``: for the joiner's own
     presence (110, plus 201 on creation and 100 in a non-anonymous room).
     The caller sends the joiner the other occupants' presences, broadcasts
     the occupant's presence, then history and subject to ``full_jid``.
@@ -60,7 +58,6 @@ class Joined:
     occupant: Occupant
     full_jid: str
     created: bool
-    first_session: bool
     status_codes: frozenset
 
 
@@ -122,7 +119,6 @@ class Left:
     payload: object
     occupant_left: bool
     status_codes: frozenset
-    room_empty: bool
     destroy_room: bool
 
 
@@ -131,12 +127,10 @@ class Left:
 
 @dataclass(slots=True)
 class GroupchatMessage:
-    """A message to broadcast to every occupant from ``sender``'s nick.
-
-    ``recorded``: it went into the history (``entry``)."""
+    """A message to broadcast to every occupant from ``sender``'s nick;
+    ``entry``: its record in the history (None when it was not kept)."""
 
     sender: Occupant
-    recorded: bool
     entry: HistoryEntry | None = None
 
 
@@ -204,7 +198,6 @@ class RoleChanged:
     change: OccupantChange
     actor: Actor
     reason: str | None
-    room_empty: bool = False
     destroy_room: bool = False
 
 
@@ -220,12 +213,10 @@ class AffiliationChanged:
     """
 
     jid: str
-    old_affiliation: Affiliation
     new_affiliation: Affiliation
     actor: Actor
     reason: str | None
     changes: tuple = ()
-    room_empty: bool = False
     destroy_room: bool = False
 
     @property
@@ -249,7 +240,6 @@ class ConfigChanged:
     status_codes: frozenset
     removed: tuple = ()
     unlocked: bool = False
-    room_empty: bool = False
     destroy_room: bool = False
 
     @property

@@ -82,7 +82,7 @@ class PresenceRules:
         occupant = Occupant(nick, bare_jid, Role.MODERATOR, self.occupant_id_for(bare_jid))
         self._add_session(occupant, full_jid, payload)
         self._by_nick[nick] = occupant
-        return Joined(occupant, full_jid, created=True, first_session=True,
+        return Joined(occupant, full_jid, created=True,
                       status_codes=self._self_codes() | {201})
 
     def _join(self, full_jid, nick, payload, password) -> Joined:
@@ -106,7 +106,7 @@ class PresenceRules:
             if occupant.bare_jid != bare_jid:
                 raise NickConflict("That nickname is already in use by another occupant")
             self._add_session(occupant, full_jid, payload)
-            return Joined(occupant, full_jid, created=False, first_session=False,
+            return Joined(occupant, full_jid, created=False,
                           status_codes=self._self_codes())
         if (config.max_users is not None and len(self._by_nick) >= config.max_users
                 and affiliation < Affiliation.ADMIN):
@@ -118,7 +118,7 @@ class PresenceRules:
                             self.occupant_id_for(bare_jid))
         self._add_session(occupant, full_jid, payload)
         self._by_nick[nick] = occupant
-        return Joined(occupant, full_jid, created=False, first_session=True,
+        return Joined(occupant, full_jid, created=False,
                       status_codes=self._self_codes())
 
     def _add_session(self, occupant, full_jid, payload) -> None:
@@ -182,9 +182,6 @@ class PresenceRules:
         if left:
             del self._by_nick[occupant.nick]
             occupant.role = Role.NONE
-            empty, destroy = self._room_state()
-        else:
-            empty = destroy = False
         return Left(occupant, full_jid, payload, occupant_left=left,
                     status_codes=codes_if_last if left else _NO_CODES,
-                    room_empty=empty, destroy_room=destroy)
+                    destroy_room=left and self._emptied_temporary())

@@ -103,10 +103,6 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         occupant = self._by_jid.get(full_jid)
         return None if occupant is None else occupant.nick
 
-    def is_moderator(self, full_jid: str) -> bool:
-        occupant = self._by_jid.get(full_jid)
-        return occupant is not None and occupant.role is Role.MODERATOR
-
     def occupants_with_role(self, role: Role) -> list:
         return [o for o in self._by_nick.values() if o.role is role]
 
@@ -116,11 +112,6 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         one.  (Everyone also sees their own JIDs; that is the caller's
         bare-JID comparison.)"""
         return recipient.role is Role.MODERATOR or self.config.whois == "anyone"
-
-    def broadcasts_presence_of(self, occupant: Occupant) -> bool:
-        """Whether ``occupant``'s presence goes to the whole room
-        (``presence_broadcast``); otherwise only to the occupant itself."""
-        return occupant.role in self.config.presence_broadcast
 
     def occupant_id_for(self, bare_jid: str) -> str:
         return make_occupant_id(self._secret, self.jid, bare_jid)
@@ -203,10 +194,10 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
             return config.history_length
         return min(config.history_length, self._history_cap)
 
-    def _room_state(self) -> tuple:
-        """``(room_empty, destroy_room)`` after an occupant went away."""
-        empty = not self._by_nick
-        return empty, empty and not self.config.persistent
+    def _emptied_temporary(self) -> bool:
+        """After an occupant went away: the room is empty and temporary, so
+        it is gone (the caller forgets it)."""
+        return not self._by_nick and not self.config.persistent
 
     def configure(self, actor_jid: str | None, now: float, **changes) -> ConfigChanged:
         """Apply an owner's configuration; with no changes this accepts the
@@ -238,14 +229,10 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         unlocked = self.locked
         self.locked = False
         self.locked_at = None
-        empty, destroy = self._room_state()
+        destroy = self._emptied_temporary()
         return ConfigChanged(old=old, new=new, status_codes=frozenset(codes),
                              removed=tuple(removed), unlocked=unlocked,
-                             room_empty=empty, destroy_room=destroy)
-
-    def accept_instant(self, actor_jid: str | None, now: float) -> ConfigChanged:
-        """The owner accepted the default configuration (XEP-0045 §10.1.2)."""
-        return self.configure(actor_jid, now)
+                             destroy_room=destroy)
 
     def evacuate(self) -> tuple:
         """Everyone leaves (the service is shutting down); returns the

@@ -8,7 +8,6 @@ Nothing survives the object.
 """
 
 import copy
-import os
 from dataclasses import dataclass, field
 
 from zope.interface import implementer

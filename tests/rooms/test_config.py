@@ -1,6 +1,6 @@
 import pytest
 
-from mucsvc.rooms import NotAcceptable, Role, RoomConfig, ServiceLimits
+from mucsvc.rooms import NotAcceptable, Role, Room, RoomConfig, ServiceLimits
 
 
 def test_prosody_defaults():
@@ -61,10 +61,10 @@ def test_config_is_immutable():
 
 
 def test_service_limits_cap_history():
-    limits = ServiceLimits(max_history_messages=10)
-    assert limits.history_limit(RoomConfig(history_length=50)) == 10
-    assert limits.history_limit(RoomConfig(history_length=5)) == 5
-    assert ServiceLimits().history_limit(RoomConfig(history_length=500)) == 500
+    def kept(cap, length):
+        room = Room("r@m", RoomConfig(history_length=length), history_cap=cap)
+        return room.history.limit
+    assert (kept(10, 50), kept(10, 5), kept(None, 500)) == (10, 5, 500)
 
 
 def test_service_limits_defaults():

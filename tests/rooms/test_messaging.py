@@ -11,7 +11,7 @@ def test_groupchat_from_participant_is_recorded():
     room = new_room()
     join(room, ALICE, "Alice")
     out = room.groupchat(ALICE, 7.0, payload="hello", chars=42)
-    assert out.sender.nick == "Alice" and out.recorded
+    assert out.sender.nick == "Alice" and out.entry is not None
     (entry,) = room.history.select()
     assert (entry.stamp, entry.nick, entry.payload, entry.chars) == (7.0, "Alice", "hello", 42)
     assert out.entry is entry
@@ -20,12 +20,12 @@ def test_groupchat_from_participant_is_recorded():
 def test_non_historic_message_is_not_recorded():
     room = new_room()
     out = room.groupchat(OWNER, 1.0, payload="typing…", historic=False)
-    assert not out.recorded and len(room.history) == 0
+    assert out.entry is None and len(room.history) == 0
 
 
 def test_room_without_history_records_nothing():
     room = new_room(history_length=0)
-    assert not room.groupchat(OWNER, 1.0, payload="x").recorded
+    assert room.groupchat(OWNER, 1.0, payload="x").entry is None
 
 
 def test_groupchat_from_outside_is_not_acceptable():
@@ -92,7 +92,7 @@ def test_private_message_routes_to_the_targets_sessions():
     join(room, ALICE, "Alice")
     join(room, ALICE2, "Alice")
     out = room.private_message(OWNER, "Alice")
-    assert out.sender.nick == "Owner" and list(out.target.full_jids) == [ALICE, ALICE2]
+    assert out.sender.nick == "Owner" and list(out.target.sessions) == [ALICE, ALICE2]
     assert not out.to_self
 
 

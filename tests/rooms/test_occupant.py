@@ -5,10 +5,10 @@ def test_sessions_keep_join_order_and_current_follows_latest_update():
     o = Occupant("Alice", "alice@x", Role.PARTICIPANT)
     o.set_session("alice@x/a", "pa")
     o.set_session("alice@x/b", "pb")
-    assert list(o.full_jids) == ["alice@x/a", "alice@x/b"]
+    assert list(o.sessions) == ["alice@x/a", "alice@x/b"]
     assert o.presence == "pb" and o.current_jid == "alice@x/b"
     o.set_session("alice@x/a", "pa2")
-    assert list(o.full_jids) == ["alice@x/a", "alice@x/b"]
+    assert list(o.sessions) == ["alice@x/a", "alice@x/b"]
     assert o.presence == "pa2"
 
 
@@ -25,9 +25,6 @@ def test_removing_the_current_session_falls_back_to_latest_joined():
     assert o.presence is None and o.current_jid is None
 
 
-def test_is_moderator():
-    assert Occupant("m", "m@x", Role.MODERATOR).is_moderator
-    assert not Occupant("p", "p@x", Role.PARTICIPANT).is_moderator
 
 
 def test_occupant_id_is_stable_per_room_and_user():

@@ -16,7 +16,7 @@ def test_first_enter_creates_and_registers_the_room():
     assert out.created and service.room(ROOM) is room and ROOM in service and len(service) == 1
     assert room.locked
     again, out2 = service.enter(ROOM, "owner@example.org/phone", "Owner", 1.0)
-    assert again is room and out2.first_session is False
+    assert again is room and len(out2.occupant.sessions) > 1
 
 
 def test_new_rooms_take_the_default_config_and_history_cap():
@@ -66,7 +66,7 @@ def test_creation_policy_does_not_stop_joining_existing_rooms():
                          admins={"root@example.org"})
     service.enter(ROOM, "root@example.org/r", "Root", 0.0)
     _, out = service.enter(ROOM, ALICE, "Alice", 1.0)
-    assert out.first_session
+    assert len(out.occupant.sessions) == 1
 
 
 def test_service_admins_are_owners_in_every_room_and_may_change_later():
@@ -137,7 +137,7 @@ def test_a_locked_room_its_creator_left_is_destroyed_after_the_timeout():
 def test_configured_room_does_not_expire():
     service = RoomRegistry("muc.example", ServiceLimits(locked_room_timeout=60))
     room, _ = service.enter(ROOM, OWNER, "Owner", 0.0)
-    room.accept_instant(OWNER, 10.0)
+    room.configure(OWNER, 10.0)
     assert service.expire_locked(1000.0) == [] and ROOM in service
 
 
@@ -158,7 +158,7 @@ def test_discoverable_rooms():
     open_, _ = service.enter("b@muc.example", OWNER, "O", 0.0)
     open_.configure(OWNER, 0.0, public=True)
     hidden, _ = service.enter("c@muc.example", OWNER, "O", 0.0)
-    hidden.accept_instant(OWNER, 0.0)
+    hidden.configure(OWNER, 0.0)
     assert service.discoverable_rooms() == [open_]
 
 

@@ -6,7 +6,7 @@ from tests.rooms.helpers import ALICE, ALICE2, BOB, OWNER, ROOM, join, new_room
 
 def test_instant_room_unlocks_without_status_codes():
     room = new_room(lock=True)
-    out = room.accept_instant(OWNER, 1.0)
+    out = room.configure(OWNER, 1.0)
     assert out.unlocked and not room.locked and room.locked_at is None
     assert out.status_codes == set() and not out.changed
 
@@ -101,17 +101,9 @@ def test_sees_real_jids():
     assert room.sees_real_jids(alice)
 
 
-def test_presence_broadcast_roles():
-    room = new_room(moderated=True, presence_broadcast=["moderator", "participant"])
-    alice = join(room, ALICE, "Alice").occupant
-    assert not room.broadcasts_presence_of(alice)
-    assert room.broadcasts_presence_of(room.occupant_by_nick("Owner"))
-
-
-def test_is_moderator_and_current_nick():
+def test_current_nick():
     room = new_room()
     join(room, ALICE, "Alice")
-    assert room.is_moderator(OWNER) and not room.is_moderator(ALICE) and not room.is_moderator(BOB)
     assert room.current_nick(ALICE) == "Alice" and room.current_nick(BOB) is None
 
 
