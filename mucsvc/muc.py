@@ -25,6 +25,7 @@ from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.hats_element import HatsElements
 from mucsvc.protocol.rooms_handler import RoomsHandler
 from mucsvc.rooms import RoomRegistry, ServiceLimits
+from mucsvc.stats import EventCounts
 
 EXPIRY_INTERVAL = 10.0
 
@@ -59,6 +60,8 @@ class MUCService(service.Service):
                                     batch_send=batch_send,
                                     hats=HatsElements(legacy=hats_legacy_element))
         self.app.listen(RoomBroadcaster(self.handler.context))
+        self.events = EventCounts()
+        self.app.listen(self.events)
         self._expiry = task.LoopingCall(self.housekeeping)
         self._expiry.clock = clock
 

@@ -64,3 +64,26 @@ class TrafficStats:
             send(text)
 
         return counted_batch
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+class EventCounts:
+    """A listener of the application: how many of each event happened
+    (``counts``: snake_case event name -> count), read by ``/metrics``."""
+
+    __slots__ = ("counts", "_names")
+
+    def __init__(self):
+        self.counts: dict = {}
+        self._names: dict = {}
+
+    def __call__(self, event) -> None:
+        kind = type(event)
+        name = self._names.get(kind)
+        if name is None:
+            name = self._names[kind] = _snake(kind.__name__)
+            self.counts.setdefault(name, 0)
+        self.counts[name] += 1

@@ -99,6 +99,7 @@ class MetricsTests(unittest.TestCase):
         expected = {
             ("mucsvc_rooms", ()): 0.0,
             ("mucsvc_occupants", ()): 0.0,
+            ("mucsvc_store_failures_total", ()): 0.0,
             ("mucsvc_component_link_up", ()): 0.0,
             ("mucsvc_component_reconnects_total", ()): 0.0,
             **kinds("mucsvc_stanzas_received_total", dict.fromkeys(("message", "presence", "iq"), 0)),
@@ -122,6 +123,18 @@ class MetricsTests(unittest.TestCase):
         self.assertGreater(sent["message"], 0)
         for key, value in kinds("mucsvc_stanzas_sent_total", sent).items():
             self.assertEqual(values[key], value)
+
+    async def test_room_events_are_counted_by_kind(self):
+        self.h.create_room()
+        self.h.join(JULIET, "juliet")
+        for _ in range(3):
+            self.h.wire.receive(f"<message xmlns='jabber:client' type='groupchat' from='{JULIET}' "
+                                f"to='{ROOM}'><body>hi</body></message>")
+        values = samples(await self.scrape())
+        events = {labels[0][1]: value for (name, labels), value in values.items()
+                  if name == "mucsvc_room_events_total"}
+        self.assertEqual(events, {"occupant_joined": 2.0, "config_changed": 1.0,
+                                  "message_broadcast": 3.0})
 
     async def test_kicks_are_counted_by_result_and_move_the_room_numbers(self):
         self.h.create_room()

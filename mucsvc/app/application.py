@@ -53,6 +53,8 @@ class MucApplication:
         self.writes = writes
         self.clock = clock
         self.listeners = events.Listeners(self.log)
+        #: Operations whose store write failed (and were rolled back).
+        self.store_failures = 0
 
     def listen(self, listener) -> None:
         """Call ``listener(event)`` for every event from now on."""
@@ -77,6 +79,7 @@ class MucApplication:
                 written = self.store.apply(writes)
             except Exception:
                 self.log.failure("the store refused an operation's writes; rolled back")
+                self.store_failures += 1
                 undo()
                 raise StoreFailed("The change could not be stored") from None
             if isinstance(written, defer.Deferred):
@@ -88,6 +91,7 @@ class MucApplication:
 
     def _failed_later(self, failure, undo):
         self.log.failure("the store failed an operation's writes; rolled back", failure)
+        self.store_failures += 1
         undo()
         raise StoreFailed("The change could not be stored")
 

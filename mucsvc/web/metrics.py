@@ -37,6 +37,15 @@ class ServiceCollector(Collector):
             yield GaugeMetricFamily("mucsvc_rooms", "Rooms on the service", value=len(rooms))
             yield GaugeMetricFamily("mucsvc_occupants", "Occupants in all rooms (one per nick)",
                                     value=sum(room.occupant_count for room in rooms.rooms()))
+            room_events = CounterMetricFamily(
+                "mucsvc_room_events", "What happened in rooms, by event of the application",
+                labels=["event"])
+            for name, count in sorted(self.muc.events.counts.items()):
+                room_events.add_metric([name], count)
+            yield room_events
+            yield CounterMetricFamily("mucsvc_store_failures",
+                                      "Operations refused because the store failed their write",
+                                      value=self.muc.app.store_failures)
         yield _by_kind("mucsvc_stanzas_received", "Stanzas received from the host server",
                        self.traffic.inbound)
         yield _by_kind("mucsvc_stanzas_sent", "Stanzas sent to the host server",
