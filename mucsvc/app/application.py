@@ -370,32 +370,31 @@ class MucApplication:
 
     def expire_locked(self) -> list:
         """Rooms locked too long: unlocked when in use, destroyed when
-        empty (see `RoomRegistry.expire_locked`).  Each is its own
-        operation; one whose write fails is put back as it was and looked
-        at again at the next round.  Returns the outcomes that took effect."""
+        empty (see `RoomRegistry.expire_lock`).  Each is its own operation;
+        one whose write fails is put back as it was (still locked, still
+        overdue) and looked at again at the next round.  Returns the
+        outcomes that took effect."""
         done = []
-        for room, outcome in self.rooms.expire_locked(self.now()):
+        now = self.now()
+        for room in self.rooms.overdue_locked(now):
+            checkpoint = RoomCheckpoint(room)
+            outcome = self.rooms.expire_lock(room, now)
             if isinstance(outcome, ConfigChanged):
                 writes = self.writes.config_changed(room, outcome.old, was_locked=True)
                 event = events.ConfigChanged(room, outcome)
             else:
                 writes = self.writes.destroyed(room)
                 event = events.RoomDestroyed(outcome)
+
+            def undo(room=room, checkpoint=checkpoint):
+                checkpoint.restore()
+                self.rooms.add(room)
             try:
-                self._finish(writes, lambda: self._relock(room, outcome),
-                             lambda: self.listeners.emit(event))
+                self._finish(writes, undo, lambda event=event: self.listeners.emit(event))
             except StoreFailed:
                 continue
             done.append(outcome)
         return done
-
-    def _relock(self, room, outcome) -> None:
-        room.locked, room.locked_at = True, room.locked_at or self.now()
-        if isinstance(outcome, ConfigChanged):
-            room.locked_at = self.now() - self.rooms.limits.locked_room_timeout
-        else:
-            room.destroyed = False
-        self.rooms.add(room)
 
     def shutdown(self) -> int:
         """Everyone leaves: the service is stopping.  Returns how many

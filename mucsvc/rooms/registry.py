@@ -136,29 +136,30 @@ class RoomRegistry:
         self.forget(room_jid)
         return outcome
 
-    def expire_locked(self, now: float) -> list:
-        """Rooms still locked ``locked_room_timeout`` seconds after creation.
-
-        A room its creator is still in is unlocked with its current (the
-        default) settings, as Prosody does: clients that never accept the
-        instant room (poezio) would otherwise lose a room in use.  A locked
-        room everyone has left is destroyed, so an abandoned creation
-        leaves no open room behind.  Returns ``(room, outcome)`` pairs:
-        `ConfigChanged` (``unlocked``) for the first kind, `Destroyed` for
-        the second (the room is forgotten).  Only rooms created locked are looked at, so
-        this costs nothing when no room is pending.
-        """
+    def overdue_locked(self, now: float) -> list:
+        """Rooms still locked ``locked_room_timeout`` seconds after creation
+        (see `expire_lock`).  Only rooms created locked are looked at, so
+        this costs nothing when no room is pending."""
         timeout = self.limits.locked_room_timeout
-        expired = []
+        due = []
         for room_jid, room in list(self._locked.items()):
             if not room.locked or self._rooms.get(room_jid) is not room:
                 del self._locked[room_jid]
             elif now - room.locked_at >= timeout:
-                del self._locked[room_jid]
-                if room.is_empty:
-                    expired.append((room, room.destroy(
-                        None, reason="The room was not configured in time")))
-                    self.forget(room_jid)
-                else:
-                    expired.append((room, room.configure(None, now)))
-        return expired
+                due.append(room)
+        return due
+
+    def expire_lock(self, room: Room, now: float):
+        """The lock of an overdue room runs out.
+
+        A room its creator is still in is unlocked with its current (the
+        default) settings, as Prosody does: clients that never accept the
+        instant room (poezio) would otherwise lose a room in use; returns
+        `ConfigChanged` (``unlocked``).  A locked room everyone has left is
+        destroyed and forgotten, so an abandoned creation leaves no open
+        room behind; returns `Destroyed`.
+        """
+        self._locked.pop(room.jid, None)
+        if room.is_empty:
+            return self.destroy(room.jid, None, reason="The room was not configured in time")
+        return room.configure(None, now)

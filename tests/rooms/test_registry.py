@@ -112,13 +112,13 @@ def test_a_locked_room_in_use_is_unlocked_with_its_defaults_after_the_timeout():
     config = room.config
     with pytest.raises(RoomLocked):
         service.enter(ROOM, ALICE, "Alice", 120.0)
-    assert service.expire_locked(159.0) == []
-    ((same, out),) = service.expire_locked(160.0)
+    assert expire_locked(service, 159.0) == []
+    ((same, out),) = expire_locked(service, 160.0)
     assert same is room and isinstance(out, ConfigChanged) and out.unlocked and not out.status_codes
     assert ROOM in service and not room.locked and room.config == config
     assert [o.nick for o in room.occupants] == ["Owner"]
     service.enter(ROOM, ALICE, "Alice", 161.0)
-    assert service.expire_locked(1000.0) == []
+    assert expire_locked(service, 1000.0) == []
 
 
 def test_a_locked_room_its_creator_left_is_destroyed_after_the_timeout():
@@ -127,18 +127,24 @@ def test_a_locked_room_its_creator_left_is_destroyed_after_the_timeout():
     room, _ = service.enter(ROOM, OWNER, "Owner", 100.0)
     room.presence_unavailable(OWNER, 110.0)
     assert ROOM in service  # persistent: it stays, still locked
-    assert service.expire_locked(159.0) == []
-    ((same, out),) = service.expire_locked(160.0)
+    assert expire_locked(service, 159.0) == []
+    ((same, out),) = expire_locked(service, 160.0)
     assert same is room and isinstance(out, Destroyed) and out.room is room and out.occupants == ()
     assert ROOM not in service and room.destroyed
-    assert service.expire_locked(1000.0) == []
+    assert expire_locked(service, 1000.0) == []
 
 
 def test_configured_room_does_not_expire():
     service = RoomRegistry("muc.example", ServiceLimits(locked_room_timeout=60))
     room, _ = service.enter(ROOM, OWNER, "Owner", 0.0)
     room.configure(OWNER, 10.0)
-    assert service.expire_locked(1000.0) == [] and ROOM in service
+    assert expire_locked(service, 1000.0) == [] and ROOM in service
+
+
+def expire_locked(service, now):
+    """``(room, outcome)`` for every overdue locked room, as the service's
+    housekeeping does it."""
+    return [(room, service.expire_lock(room, now)) for room in service.overdue_locked(now)]
 
 
 def test_forgotten_then_recreated_room_is_judged_afresh():
@@ -147,9 +153,9 @@ def test_forgotten_then_recreated_room_is_judged_afresh():
     old.presence_unavailable(OWNER, 1.0)
     service.forget(ROOM)
     new, _ = service.enter(ROOM, OWNER, "Owner", 50.0)
-    assert service.expire_locked(100.0) == []
+    assert expire_locked(service, 100.0) == []
     new.presence_unavailable(OWNER, 51.0)
-    assert [room for room, _ in service.expire_locked(110.0)] == [new]
+    assert [room for room, _ in expire_locked(service, 110.0)] == [new]
 
 
 def test_discoverable_rooms():
