@@ -4,8 +4,8 @@ Pure Python, no XML, sockets or reactor.  JIDs are normalised ``str``
 values; presence and message payloads are opaque objects stored and handed
 back untouched; time is a ``now: float`` argument.
 
-How the protocol layer uses it
-------------------------------
+How the application layer uses it
+---------------------------------
 
 - ``service = RoomRegistry(domain, ServiceLimits(...), admins=..., secret=...)``.
 - Presence to ``room/nick``: ``room, outcome = service.enter(room_jid,
@@ -21,11 +21,17 @@ How the protocol layer uses it
   ``room.set_affiliation(actor_jid, jid, affiliation, reason)``,
   ``room.may_list_affiliation`` / ``room.affiliation_list``,
   ``room.may_list_role`` / ``room.occupants_with_role``.
-- muc#owner: ``room.configure(actor_jid, now, **options)``,
-  ``room.accept_instant(actor_jid, now)``, ``service.destroy(room_jid,
-  actor_jid, reason=, alternate_venue=)``.
-- Every ``task.LoopingCall``: ``service.expire_locked(now)``.
+- muc#owner: ``room.configure(actor_jid, now, **options)`` (no options:
+  the instant room), ``service.destroy(room_jid, actor_jid, reason=,
+  alternate_venue=)``.
+- Every ``task.LoopingCall``: for each room of
+  ``service.overdue_locked(now)``, ``service.expire_lock(room, now)``.
 - When an outcome says ``destroy_room``: ``service.forget(room.jid)``.
+- A change that must be undone (its store write failed, or a later step
+  was refused): ``RoomCheckpoint(room)`` before, ``.restore()`` after.
+
+Only `mucsvc.app` calls these to change rooms; the edges read rooms (to
+render them) but change them through the application.
 
 Outcomes
 --------
@@ -34,8 +40,8 @@ Operations return a small record (`outcomes`) saying exactly what happened
 (`Joined`, `PresenceUpdated`, `NickChanged`, `Left`, `GroupchatMessage`,
 `SubjectChanged`, `PrivateRoute`, `Invited`, `RoleChanged`,
 `AffiliationChanged` with one `OccupantChange` per occupant affected,
-`ConfigChanged`, `Destroyed`) or raise a `MucError` subclass whose
-``condition`` and ``error_type`` name the stanza error.  Outcomes do not
+`ConfigChanged`, `Destroyed`) or raise a `MucError` subclass that says why
+(the edges map it to a stanza error or HTTP status).  Outcomes do not
 list recipients: the broadcast list is ``room.occupants`` (removed
 occupants keep their ``sessions`` so they can be told), and
 ``room.sees_real_jids(recipient)`` says who gets real JIDs.  Status codes
