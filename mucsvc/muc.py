@@ -24,7 +24,7 @@ from mucsvc.protocol.broadcaster import RoomBroadcaster
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.hats_element import HatsElements
 from mucsvc.protocol.rooms_handler import RoomsHandler
-from mucsvc.rooms import RoomRegistry, ServiceLimits
+from mucsvc.rooms import ConfigChanged, RoomRegistry, ServiceLimits
 from mucsvc.stats import EventCounts
 
 EXPIRY_INTERVAL = 10.0
@@ -75,13 +75,13 @@ class MUCService(service.Service):
     def housekeeping(self) -> None:
         """Forget idle rate-limit buckets; unlock or destroy rooms locked too long."""
         self.handler.context.throttle.forget_idle(self.clock.seconds())
-        for outcome in self.app.expire_locked():
-            if hasattr(outcome, "unlocked"):
-                self.log.info("unlocked a room in use with its default settings: "
-                              "its owner did not configure it in time")
+        for room, outcome in self.app.expire_locked():
+            if isinstance(outcome, ConfigChanged):
+                self.log.info("unlocked {room} with its default settings: in use, but its "
+                              "owner did not configure it in time", room=room.jid)
             else:
-                self.log.info("destroyed {room}: locked and never configured",
-                              room=outcome.room_jid)
+                self.log.info("destroyed {room}: locked, never configured, and left",
+                              room=room.jid)
 
     def startService(self):
         super().startService()

@@ -157,7 +157,7 @@ class MucApplication:
 
     # ---- messages ------------------------------------------------------------------
 
-    def groupchat(self, room, session, message, *, replay=None, chars=0, historic=False):
+    def groupchat(self, room, session, message, replay=None, chars=0, historic=False):
         """A groupchat message: recorded (``replay`` is its history copy),
         stored with the room, then sent to every occupant.  The hot path:
         no checkpoint, only the history append is undone on failure."""
@@ -372,8 +372,8 @@ class MucApplication:
         """Rooms locked too long: unlocked when in use, destroyed when
         empty (see `RoomRegistry.expire_lock`).  Each is its own operation;
         one whose write fails is put back as it was (still locked, still
-        overdue) and looked at again at the next round.  Returns the
-        outcomes that took effect."""
+        overdue) and looked at again at the next round.  Returns
+        ``(room, outcome)`` for those that took effect."""
         done = []
         now = self.now()
         for room in self.rooms.overdue_locked(now):
@@ -393,7 +393,7 @@ class MucApplication:
                 self._finish(writes, undo, lambda event=event: self.listeners.emit(event))
             except StoreFailed:
                 continue
-            done.append(outcome)
+            done.append((room, outcome))
         return done
 
     def shutdown(self) -> int:

@@ -100,8 +100,7 @@ class MessageHandler:
             replay = message.extended(element("delay", (
                 ("xmlns", namespaces.DELAY), ("from", room.jid), ("stamp", xmpp_datetime(now)))))
             chars = len(replay.text)
-        return context.app.groupchat(room, sender, message, replay=replay, chars=chars,
-                                     historic=historic)
+        return context.app.groupchat(room, sender, message, replay, chars, historic)
 
     def subject(self, stanza, sender, room):
         text = str(child(stanza, stanza.uri, "subject"))

@@ -72,8 +72,10 @@ class RoomsHandler:
         except (MucError, Refusal) as e:
             self._refuse(stanza, e, room_jid)
             return
-        if isinstance(result, defer.Deferred):
-            # A store that answers later: refuse when it fails.
+        if getattr(type(result), "addErrback", None) is not None:
+            # A Deferred: a store that answers later; refuse when it fails.
+            # (Looked up on the type: isinstance against Deferred, an ABC,
+            # costs more than the rest of this check on every stanza.)
             result.addErrback(self._refuse_later, stanza, room_jid)
 
     def _refuse_later(self, failure, stanza, room_jid) -> None:
