@@ -29,6 +29,7 @@ from twisted.words.xish import domish
 from wokkel import data_form
 
 from mucsvc.jid import InvalidJID, parse_jid
+from mucsvc.protocol.forms import form_all_values
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.rooms import (
     ALLOW_PM_VALUES, WHOIS_VALUES, Affiliation, NotAcceptable, Role, RoomConfig,
@@ -285,7 +286,7 @@ def parse_config_submission(form_element: domish.Element, room) -> Submission:
         raise FormRejected("Not a submitted form")
     if form_element.firstChildElement() is None:
         return Submission()  # instant room: accept the defaults
-    submitted = _submitted_values(form_element)
+    submitted = form_all_values(form_element)
     if _single(submitted.get("FORM_TYPE"), "FORM_TYPE") != NS_ROOMCONFIG:
         raise FormRejected("Form is not of type room configuration")
 
@@ -308,19 +309,6 @@ def parse_config_submission(form_element: domish.Element, room) -> Submission:
         owners=_bare_jids(ROOMOWNERS, submitted[ROOMOWNERS]) if ROOMOWNERS in submitted else None,
         admins=_bare_jids(ROOMADMINS, submitted[ROOMADMINS]) if ROOMADMINS in submitted else None,
     )
-
-
-def _submitted_values(form_element: domish.Element) -> dict:
-    """``var`` -> list of ``<value>`` texts.  Fields are matched by ``var``
-    alone (clients often omit ``type`` in a submission); when a ``var``
-    repeats, the first one counts, as in Prosody."""
-    submitted = {}
-    for field_element in form_element.elements(data_form.NS_X_DATA, "field"):
-        var = field_element.getAttribute("var")
-        if var and var not in submitted:
-            submitted[var] = [str(value) for value in
-                              field_element.elements(data_form.NS_X_DATA, "value")]
-    return submitted
 
 
 def _single(values, var: str) -> str | None:

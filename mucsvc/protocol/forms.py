@@ -28,11 +28,11 @@ def form_type(form_element) -> str | None:
 
 
 def form_all_values(form_element) -> dict:
-    """``var`` -> list of value texts, for multi-valued fields too."""
+    """``var`` -> list of value texts, for multi-valued fields too.  When a
+    ``var`` repeats, the first field counts, as in Prosody."""
     values = {}
     for field in form_element.elements(namespaces.DATA_FORMS, "field"):
         var = field.getAttribute("var")
-        if var is not None:
-            values.setdefault(var, []).extend(
-                str(v) for v in field.elements(namespaces.DATA_FORMS, "value"))
+        if var and var not in values:
+            values[var] = [str(v) for v in field.elements(namespaces.DATA_FORMS, "value")]
     return values
