@@ -2,7 +2,7 @@
 
 ``storage`` is the path of an SQLite file (the default, ``mucsvc.sqlite``),
 or ``memory:`` for a service that keeps nothing across restarts (trying
-things out).  Each backend comes with where its service secret lives:
+things out; SQLite's ``:memory:`` keeps nothing either).  Each backend comes with where its service secret lives:
 beside an SQLite file (``<file>.secret``, or ``service_secret_file``), or
 nowhere for ``memory:``.
 """
@@ -14,6 +14,9 @@ from mucsvc.storage.secret import EphemeralSecret, SecretFile
 from mucsvc.storage.sqlite import SQLiteRoomStore
 
 MEMORY = "memory:"
+
+#: Settings whose rooms live only as long as the process: their secret too.
+_EPHEMERAL = (MEMORY, ":memory:")
 
 
 def open_store(setting: str):
@@ -27,7 +30,7 @@ def secret_source(setting: str, secret_file: str | None = None):
     """Where the service secret of a service with this ``storage`` lives."""
     if secret_file:
         return SecretFile(secret_file)
-    if setting == MEMORY:
+    if setting in _EPHEMERAL:  # ":memory:": SQLite's own private database
         return EphemeralSecret()
     return SecretFile(setting + ".secret")
 

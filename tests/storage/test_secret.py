@@ -66,3 +66,10 @@ def test_the_storage_setting_chooses_the_backend(tmp_path):
     assert backends.secret_source(str(tmp_path / "x.sqlite"), str(tmp_path / "elsewhere")).path == \
         str(tmp_path / "elsewhere")
     sqlite.close()
+
+
+def test_a_store_that_keeps_nothing_keeps_no_secret_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for setting in ("memory:", ":memory:"):
+        assert isinstance(backends.secret_source(setting), EphemeralSecret)
+    assert list(tmp_path.iterdir()) == []
