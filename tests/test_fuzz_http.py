@@ -34,6 +34,10 @@ kick_bodies = st.one_of(
         "reason": json_values}).map(lambda d: json.dumps(d).encode()),
     json_values.map(lambda v: json.dumps(v).encode()),
     st.binary(max_size=200),
+    # Nesting hundreds to thousands of levels deep, and huge numerals.
+    st.integers(100, 5000).map(lambda n: b'{"nickname": "juliet", "muc": ' + b"[" * n + b"]" * n + b"}"),
+    st.integers(100, 5000).map(lambda n: b'{"nickname": "juliet", "muc": "%s", "reason": %s}' % (
+        ROOM.encode(), b"9" * n)),
 )
 
 

@@ -39,7 +39,8 @@ VALUES = ["", "none", "member", "owner", "admin", "outcast", "moderator", "parti
           "romeo@example.org", "a@b/c", "bad@@jid", "a@.b", "a@b..c", "@example.org",
           "romeo@example.org.", "romeo@example.org/", "\U0001F916", "FORM_TYPE", "romeo", "juliet",
           "http://jabber.org/protocol/muc#roomconfig", "muc#roomconfig_membersonly",
-          "muc#roomconfig_persistentroom", "2000-01-01T00:00:00Z", "nonsense-date"]
+          "muc#roomconfig_persistentroom", "2000-01-01T00:00:00Z", "nonsense-date",
+          "9" * 5000, "-" + "9" * 30]
 
 #: Malformed senders (empty labels, localparts, resources): never answered.
 INVALID_SENDERS = ["not a jid@@", "a@.b", "r@b..c/x", "@example.org", "r@example.org/"]
@@ -60,6 +61,11 @@ def elements(draw, depth=0):
     if depth < 3:
         for child in draw(st.lists(elements(depth + 1), max_size=3)):
             element.addChild(child)
+    if depth == 0 and draw(st.integers(0, 9)) == 0:
+        # Sometimes a chain hundreds to thousands of levels deep.
+        inner = element
+        for _ in range(draw(st.integers(100, 2500))):
+            inner = inner.addElement((uri, "n"))
     return element
 
 

@@ -77,7 +77,9 @@ _ROLE_ORDER = (Role.NONE, Role.VISITOR, Role.PARTICIPANT, Role.MODERATOR)
 #: (Prosody after 0.12 names roles), read as ours.
 _ALLOWPM_ALIASES = {"visitor": "anyone", "everyone": "anyone", "participant": "participants",
                     "moderator": "moderators", "affiliated": "members"}
-_INTEGER = re.compile(r"\s*[+-]?\d+\s*\Z")
+#: At most 18 digits: larger numbers mean nothing here, and Python refuses
+#: to read numbers of thousands of digits (ValueError, not our answer).
+_INTEGER = re.compile(r"\s*[+-]?\d{1,18}\s*\Z")
 
 
 class FormField(data_form.Field):
@@ -334,7 +336,7 @@ def _boolean(var, values) -> bool:
         return False
     if value in ("1", "true"):
         return True
-    raise NotAcceptable(f"{var}: {value!r} is not a boolean (use 0, 1, false or true)")
+    raise NotAcceptable(f"{var}: {_shown(value)} is not a boolean (use 0, 1, false or true)")
 
 
 def _whois(var, values) -> str:
@@ -344,13 +346,18 @@ def _whois(var, values) -> str:
     return value
 
 
+def _shown(value: str) -> str:
+    """``value`` as an error text may quote it: short."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
 def _count(var, values, default: int) -> int:
     """A non-negative integer; an empty field means the default."""
     value = _single(values, var)
     if value is None or not value.strip():
         return default
     if not _INTEGER.match(value):
-        raise NotAcceptable(f"{var}: {value!r} is not an integer")
+        raise NotAcceptable(f"{var}: {_shown(value)} is not an integer")
     number = int(value)
     if number < 0:
         raise NotAcceptable(f"{var} must not be negative")
@@ -367,7 +374,7 @@ def _roles(var, values, allowed) -> frozenset:
     roles = set()
     for value in values:
         if value not in allowed:
-            raise NotAcceptable(f"{var}: {value!r} is not one of {', '.join(allowed)}")
+            raise NotAcceptable(f"{var}: {_shown(value)} is not one of {', '.join(allowed)}")
         roles.add(Role(value))
     return frozenset(roles)
 
@@ -393,7 +400,7 @@ def _max_users(var, values) -> int | None:
     if value is None or value.strip() in ("", "none"):
         return None
     if not _INTEGER.match(value) or int(value) < 1:
-        raise NotAcceptable(f"{var}: {value!r} is neither a positive number nor none")
+        raise NotAcceptable(f"{var}: {_shown(value)} is neither a positive number nor none")
     return int(value)
 
 
@@ -407,9 +414,9 @@ def _bare_jids(var, values) -> tuple:
         try:
             parsed = parse_jid(value.strip())
         except InvalidJID:
-            raise NotAcceptable(f"{var}: {value!r} is not a valid JID") from None
+            raise NotAcceptable(f"{var}: {_shown(value)} is not a valid JID") from None
         if parsed.resource is not None:
-            raise NotAcceptable(f"{var}: bare JID expected, got {value!r}")
+            raise NotAcceptable(f"{var}: bare JID expected, got {_shown(value)}")
         bare = parsed.userhost()
         if bare not in result:
             result.append(bare)

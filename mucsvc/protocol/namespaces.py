@@ -23,4 +23,5 @@ XML = "http://www.w3.org/XML/1998/namespace"
 #: Elements in these namespaces belong to the service: a client's copy is
 #: dropped from what it sends, so nobody can spoof status codes, real JIDs,
 #: occupant ids or hats.
+STANZA_ID = "urn:xmpp:sid:0"
 SERVICE_OWNED = frozenset({MUC, MUC_USER, OCCUPANT_ID, HATS, LEGACY_HATS})

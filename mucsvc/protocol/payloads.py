@@ -12,40 +12,42 @@ from mucsvc.protocol import namespaces
 from mucsvc.protocol.xmltext import serialize_children
 
 
-def _owned(child) -> bool:
-    return child.uri in namespaces.SERVICE_OWNED
+def forged_by(room_jid: str):
+    """The one filter for what a client must not put in a stanza the room
+    reflects or relays: everything in a namespace the service owns (MUC
+    ``<x/>`` elements, occupant ids, hats), and anything claiming to come
+    from the room itself (a ``<delay/>`` or legacy delay ``from`` it, a
+    ``<stanza-id/>`` ``by`` it).  Prosody strips the same, so an occupant
+    can fake neither history nor identity."""
 
-
-def presence_payload(stanza) -> str:
-    """The presence's children a room passes on to other occupants."""
-    return serialize_children(stanza, _owned)
-
-
-def is_room_delay(room_jid: str):
-    """A filter for delay elements that claim to come from the room itself.
-
-    Prosody strips them from groupchat messages, so an occupant cannot fake
-    history; so do we."""
-
-    def skip(child) -> bool:
-        if child.uri in (namespaces.OCCUPANT_ID, namespaces.HATS, namespaces.LEGACY_HATS):
+    def forged(child) -> bool:
+        uri = child.uri
+        if uri in namespaces.SERVICE_OWNED:
             return True
-        if (child.name == "delay" and child.uri == namespaces.DELAY) or \
-                (child.name == "x" and child.uri == namespaces.LEGACY_DELAY):
+        name = child.name
+        if (name == "delay" and uri == namespaces.DELAY) or \
+                (name == "x" and uri == namespaces.LEGACY_DELAY):
             return child.getAttribute("from") == room_jid
+        if name == "stanza-id" and uri == namespaces.STANZA_ID:
+            return child.getAttribute("by") == room_jid
         return False
 
-    return skip
+    return forged
+
+
+def presence_payload(stanza, room_jid: str) -> str:
+    """The presence's children a room passes on to other occupants."""
+    return serialize_children(stanza, forged_by(room_jid))
 
 
 def message_content(stanza, room_jid: str) -> str:
-    """A groupchat message's children, minus spoofed room delays and owned ids."""
-    return serialize_children(stanza, is_room_delay(room_jid))
+    """A groupchat message's children, minus what a client must not forge."""
+    return serialize_children(stanza, forged_by(room_jid))
 
 
-def private_content(stanza) -> str:
-    """A private message's children minus the MUC namespaces (Prosody's filter)."""
-    return serialize_children(stanza, _owned)
+def private_content(stanza, room_jid: str) -> str:
+    """A private message's children, minus what a client must not forge."""
+    return serialize_children(stanza, forged_by(room_jid))
 
 
 def kept_attributes(stanza) -> list:

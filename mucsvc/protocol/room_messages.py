@@ -127,7 +127,7 @@ class MessageHandler:
             return
         route = room.private_message(sender, nick)
         attributes = [("from", f"{room.jid}/{route.sender.nick}")] + kept_attributes(stanza)
-        content = (check_size(stanza, private_content(stanza), self.context.service.limits)
+        content = (check_size(stanza, private_content(stanza, room.jid), self.context.service.limits)
                    + element("x", (("xmlns", namespaces.MUC_USER),))
                    + occupant_id_element(route.sender))
         self.context.fanout.to_jids(Outgoing("message", attributes, content),

@@ -50,7 +50,7 @@ class PresenceHandler:
         context = self.context
         muc_x = child(stanza, namespaces.MUC, "x")
         password = child_text(muc_x, namespaces.MUC, "password") if muc_x is not None else None
-        payload = presence_payload(stanza)
+        payload = presence_payload(stanza, room_jid)
         max_size = context.service.limits.max_stanza_size
         if max_size is not None and len(payload) > max_size:
             raise TooLarge("Your presence is too large")
@@ -58,7 +58,7 @@ class PresenceHandler:
                                 password=password, history=history_request(muc_x))
 
     def unavailable(self, stanza, sender, room):
-        return self.context.app.leave(room, sender, payload=presence_payload(stanza))
+        return self.context.app.leave(room, sender, payload=presence_payload(stanza, room.jid))
 
     def kickable(self, stanza, sender, room):
         """An error presence from an occupant: the client is unreachable."""

@@ -56,7 +56,7 @@ class RequestHandler:
         inner = element("invite", (("from", shown_from),), text_element("reason", reason or ""))
         if room.config.password is not None:
             inner += text_element("password", room.config.password)
-        content = private_content(stanza) + element("x", (("xmlns", namespaces.MUC_USER),), inner)
+        content = private_content(stanza, room.jid) + element("x", (("xmlns", namespaces.MUC_USER),), inner)
         if child(stanza, stanza.uri, "body") is None:
             suffix = f" ({reason})" if reason else ""
             content += text_element("body", f"{shown_from} invited you to the room {room.jid}{suffix}")
@@ -68,7 +68,7 @@ class RequestHandler:
         declinee = _prep(decline.getAttribute("to"))
         reason = _reason(decline)
         inner = element("decline", (("from", sender),), text_element("reason", reason or ""))
-        content = private_content(stanza) + element("x", (("xmlns", namespaces.MUC_USER),), inner)
+        content = private_content(stanza, room.jid) + element("x", (("xmlns", namespaces.MUC_USER),), inner)
         if child(stanza, stanza.uri, "body") is None:
             suffix = f" ({reason})" if reason else ""
             content += text_element("body", f"{sender} declined your invite to the room {room.jid}{suffix}")

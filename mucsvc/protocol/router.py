@@ -18,6 +18,7 @@ from wokkel.subprotocols import XMPPHandler
 
 from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol.replies import error_reply
+from mucsvc.protocol.xmltext import escape_attr, escape_text
 from mucsvc.protocol.stanzas import wants_reply
 from mucsvc.stats import TrafficStats
 
@@ -57,6 +58,13 @@ class StanzaRouter(XMPPHandler):
             return  # nobody to answer; the host server should not let it through
         try:
             self._route(stanza)
+        except RecursionError:
+            # Nested deeper than Python's stack lets us serialize: refused
+            # before anything changed (payloads are serialized first).
+            self.log.warn("refused a stanza nested too deeply: {stanza}", stanza=_excerpt(stanza))
+            if wants_reply(stanza):
+                self.send(error_reply(stanza, "policy-violation", "modify",
+                                      "The stanza is nested too deeply"))
         except Exception:
             self.log.failure("error handling {stanza}", stanza=_excerpt(stanza))
             if wants_reply(stanza):
@@ -92,10 +100,39 @@ def _valid_sender(frm) -> bool:
     return True
 
 
-def _excerpt(stanza, limit: int = 500) -> str:
-    """The stanza's XML, cut short: a log line must not carry a huge payload."""
-    xml = stanza.toXml()
-    return xml if len(xml) <= limit else xml[:limit] + "…"
+def _excerpt(stanza, limit: int = 300) -> str:
+    """The start of the stanza's XML, at most ``limit`` characters: a log
+    line must not carry a huge payload.  Built without recursion and
+    without serializing more than it shows, so that any stanza, however
+    large or deeply nested, can be logged."""
+    parts, size = [], 0
+    stack = [stanza]
+    while stack and size < limit:
+        node = stack.pop()
+        if isinstance(node, _Close):
+            piece = f"</{node.name}>"
+        elif isinstance(node, str):
+            piece = escape_text(node)
+        else:
+            attributes = "".join(
+                f' {key if isinstance(key, str) else key[1]}="{escape_attr(value)}"'
+                for key, value in node.attributes.items())
+            piece = f"<{node.name}{attributes}>"
+            stack.append(_Close(node.name))
+            stack.extend(reversed(node.children))
+        parts.append(piece)
+        size += len(piece)
+    text = "".join(parts)
+    return text[:limit] + "…" if stack or len(text) > limit else text
+
+
+class _Close:
+    """The end tag of an element, on `_excerpt`'s stack."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
 
 
 class RawResourceJID:
