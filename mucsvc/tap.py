@@ -21,7 +21,7 @@ from mucsvc.hats.commands import hat_commands
 from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
 from mucsvc.settings import service_limits
-from mucsvc.storage import backends
+from mucsvc.storage import StorageError, StoreDamaged, backends
 from mucsvc.storage.secret import SecretError
 from mucsvc.storage.service import StorageService
 from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
@@ -83,6 +83,8 @@ def open_storage(config: Config):
     or secret that cannot be opened is a config mistake."""
     try:
         store = backends.open_store(config.storage)
+    except StoreDamaged as e:
+        raise ConfigError("storage", str(e)) from None
     except Exception as e:  # sqlite3 and storage errors alike
         raise ConfigError("storage", f"cannot open {config.storage!r}: {e}") from None
     try:
@@ -91,6 +93,9 @@ def open_storage(config: Config):
     except SecretError as e:
         store.close()
         raise ConfigError("service_secret_file", str(e)) from None
+    except StorageError as e:
+        store.close()
+        raise ConfigError("storage", str(e)) from None
     return store, secret
 
 
@@ -125,10 +130,14 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     storage.setName("storage")
     storage.setServiceParent(root)
 
-    muc = MUCService(config.jid, component.send, reactor, admins=config.admins,
-                     limits=service_limits(config), store=storage.store, secret=secret,
-                     batch_send=traffic.counting_batches(raw_send),
-                     hats_legacy_element=config.muc_hats_legacy_element)
+    try:
+        muc = MUCService(config.jid, component.send, reactor, admins=config.admins,
+                         limits=service_limits(config), store=store, secret=secret,
+                         batch_send=traffic.counting_batches(raw_send),
+                         hats_legacy_element=config.muc_hats_legacy_element)
+    except StorageError as e:  # a damaged file shows when the rooms are read
+        store.close()
+        raise ConfigError("storage", str(e)) from None
     muc.setName("muc")
     muc.setServiceParent(root)
 

@@ -111,3 +111,40 @@ def test_muc_tac_builds_the_same_tree(tmp_path, monkeypatch):
 
     top = list(IServiceCollection(namespace["application"]))[0]
     assert {s.name for s in top} == {"component", "storage", "muc", "hats", "web"}
+
+
+def _damage(path, offset: int) -> None:
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        f.write(b"\xde\xad\xbe\xef" * 1024)
+
+
+@pytest.mark.parametrize("offset", [0, 4096, 8192])
+def test_a_damaged_store_is_one_line_that_says_what_to_do(tmp_path, capsys, offset):
+    from mucsvc.rooms import Affiliation, HistoryEntry, RoomConfig
+    from mucsvc.storage import SQLiteRoomStore
+    from mucsvc.tap import makeService
+
+    path = tmp_path / "rooms.sqlite"
+    store = SQLiteRoomStore(path)
+    for i in range(40):
+        room = f"room{i}@muc.example.org"
+        store.save_room(room, RoomConfig(persistent=True))
+        store.set_affiliation(room, "owner@example.org", Affiliation.OWNER, {"x": "y" * 200})
+        for j in range(5):
+            store.append_history(room, HistoryEntry(1.0, "n", "<message/>" * 20, 1), 10)
+    store._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    _damage(path, offset)
+
+    class Options(dict):
+        config = parse_config({"jid": "muc.example.org", "component_secret": "x", **KICK_SETTING,
+                               "storage": str(path)}, environ={})
+
+    with pytest.raises(SystemExit) as caught:
+        makeService(Options())
+    assert caught.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith("twistd muc: config key 'storage': ") and str(path) in err
+    assert "restore it from a backup" in err and ".recover" in err

@@ -6,7 +6,7 @@ an in-memory one for tests.  The domain never sees SQL; see
 """
 
 from mucsvc.storage.errors import (
-    RoomNotPersistent, RoomNotStored, SchemaTooNew, StorageError, StoreClosed,
+    RoomNotPersistent, RoomNotStored, SchemaTooNew, StorageError, StoreClosed, StoreDamaged,
 )
 from mucsvc.storage.interface import IRoomStore, StoredRoom, Write
 from mucsvc.storage.memory import MemoryRoomStore
@@ -14,5 +14,6 @@ from mucsvc.storage.sqlite import SQLiteRoomStore
 
 __all__ = [
     "IRoomStore", "StoredRoom", "Write", "MemoryRoomStore", "SQLiteRoomStore",
-    "StorageError", "RoomNotStored", "RoomNotPersistent", "StoreClosed", "SchemaTooNew",
+    "StorageError", "RoomNotStored", "RoomNotPersistent", "StoreClosed", "StoreDamaged",
+    "SchemaTooNew",
 ]

@@ -29,6 +29,17 @@ class RoomNotPersistent(StorageError, ValueError):
         self.room_jid = room_jid
 
 
+class StoreDamaged(StorageError):
+    """The database file is damaged (SQLite says so): nothing in it can be
+    trusted until it is restored or recovered."""
+
+    def __init__(self, path: str, detail: str):
+        super().__init__(
+            f"{path!r} is damaged ({detail}): restore it from a backup, or recover what can "
+            f"be read with: sqlite3 {path} .recover | sqlite3 recovered.sqlite")
+        self.path = path
+
+
 class StoreClosed(StorageError):
     """The store was closed; no further calls are possible."""
 

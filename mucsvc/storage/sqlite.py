@@ -34,7 +34,7 @@ from zope.interface import implementer
 
 from mucsvc.rooms.roles import Affiliation
 from mucsvc.storage import codec, schema
-from mucsvc.storage.errors import RoomNotStored, StoreClosed
+from mucsvc.storage.errors import RoomNotStored, StoreClosed, StoreDamaged
 from mucsvc.storage.interface import IRoomStore, StoredRoom, Write
 
 log = Logger()
@@ -57,6 +57,7 @@ class SQLiteRoomStore:
         # isolation_level=None: no implicit transactions; we BEGIN ourselves.
         conn = sqlite3.connect(self.path, isolation_level=None, timeout=timeout)
         try:
+            _check_header(conn, self.path)
             schema.refuse_newer(conn)
             self.journal_mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if self.journal_mode != "wal" and self.path != ":memory:":
@@ -65,6 +66,11 @@ class SQLiteRoomStore:
             conn.execute("PRAGMA synchronous = " + ("FULL" if durable else "NORMAL"))
             conn.execute("PRAGMA foreign_keys = ON")
             self.schema_version = schema.migrate(conn)
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            if isinstance(e, sqlite3.OperationalError):
+                raise
+            raise StoreDamaged(self.path, str(e)) from None
         except BaseException:
             conn.close()
             raise
@@ -107,6 +113,14 @@ class SQLiteRoomStore:
     # ---- IRoomStore ----------------------------------------------------------
 
     def load_rooms(self) -> list:
+        try:
+            return self._load_rooms()
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError):
+                raise
+            raise StoreDamaged(self.path, str(e)) from None
+
+    def _load_rooms(self) -> list:
         with self._transaction(write=False) as conn:
             rooms = conn.execute(
                 "SELECT id, jid, config, subject_text, subject_nick, subject_stamp"
@@ -259,8 +273,14 @@ class SQLiteRoomStore:
     def legacy_secret(self) -> bytes | None:
         """The service secret older versions kept in this file (None if
         none): it now lives in a file of its own (`mucsvc.storage.secret`)."""
-        with self._transaction(write=False) as conn:
-            row = conn.execute("SELECT value FROM service WHERE key = ?", (_SECRET_KEY,)).fetchone()
+        try:
+            with self._transaction(write=False) as conn:
+                row = conn.execute("SELECT value FROM service WHERE key = ?",
+                                   (_SECRET_KEY,)).fetchone()
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError):
+                raise
+            raise StoreDamaged(self.path, str(e)) from None
         return None if row is None else bytes(row[0])
 
     def close(self) -> None:
@@ -280,3 +300,9 @@ class SQLiteRoomStore:
 def _write(write) -> Write:
     """A `Write` (checked against the store's write methods) from a record or a pair."""
     return write if isinstance(write, Write) else Write(*write)
+
+
+def _check_header(conn, path: str) -> None:
+    """Reading the schema is the first thing that touches the file's pages:
+    a damaged header shows here."""
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
