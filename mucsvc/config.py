@@ -70,6 +70,7 @@ class Config:
     muc_max_stanza_size: int = 65536
     max_occupants: int = 1000
     max_rooms: int = 100000
+    max_rooms_per_user: int = 100
 
 
 # key -> (accepted Python types, description of the type for messages)
@@ -105,6 +106,7 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "muc_max_stanza_size": ((int,), "a number of bytes"),
     "max_occupants": ((int,), "an integer"),
     "max_rooms": ((int,), "an integer"),
+    "max_rooms_per_user": ((int,), "an integer"),
     "component_secret_file": ((str,), "a file path"),
     "http_muc_kick_authorization_header_file": ((str,), "a file path"),
     "http_muc_hats_authorization_header_file": ((str,), "a file path"),
@@ -276,7 +278,7 @@ def _toml_type(value: Any) -> str:
 
 
 _POSITIVE = ("muc_room_lock_timeout", "muc_burst_factor", "muc_max_char_count",
-             "muc_max_stanza_size", "max_occupants", "max_rooms")
+             "muc_max_stanza_size", "max_occupants", "max_rooms", "max_rooms_per_user")
 _NON_NEGATIVE = ("max_history_messages", "muc_room_default_history_length", "muc_event_rate")
 
 

@@ -44,6 +44,7 @@ def service_limits(config: Config) -> ServiceLimits:
         lock_new_rooms=config.muc_room_locking,
         locked_room_timeout=float(config.muc_room_lock_timeout),
         max_rooms=config.max_rooms,
+        max_rooms_per_user=config.max_rooms_per_user,
         max_occupants=config.max_occupants,
         event_rate=float(config.muc_event_rate),
         burst_factor=config.muc_burst_factor,

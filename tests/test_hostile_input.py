@@ -98,3 +98,24 @@ class HugeNumberTests(unittest.TestCase):
             self.assertEqual(condition(error)[0], "not-acceptable", var)
             self.assertLess(len(error.toXml()), 1000)
         self.assertEqual(self.flushLoggedErrors(), [])
+
+
+class RoomsPerUserTests(unittest.TestCase):
+    def test_one_user_cannot_take_every_room(self):
+        from mucsvc.muc import MUCService
+        from mucsvc.rooms import ServiceLimits
+        from tests.helpers import SERVICE, Wire
+
+        h = Harness()
+        h.muc = MUCService(SERVICE, h.sent.append, h.clock,
+                           limits=ServiceLimits(max_rooms_per_user=3, max_rooms=1000))
+        h.wire = Wire(rooms=h.muc.handler)
+        for i in range(3):
+            h.create(room=f"r{i}@{SERVICE}")
+        [refused] = h.join(ROMEO, "romeo", room=f"r3@{SERVICE}")
+        self.assertEqual((refused["type"], condition(refused)[0]), ("error", "policy-violation"))
+        self.assertNotIn(f"r3@{SERVICE}", h.muc.rooms)
+        self.assertEqual(h.muc.rooms.refused["per_user"], 1)
+        # Someone else still can.
+        self.assertIn(f"r3@{SERVICE}", [s["from"].split("/")[0] for s in h.join(JULIET, "juliet", room=f"r3@{SERVICE}")])
+        self.assertIn(f"r3@{SERVICE}", h.muc.rooms)

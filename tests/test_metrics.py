@@ -100,6 +100,8 @@ class MetricsTests(unittest.TestCase):
             ("mucsvc_rooms", ()): 0.0,
             ("mucsvc_occupants", ()): 0.0,
             ("mucsvc_store_failures_total", ()): 0.0,
+            ("mucsvc_room_creations_refused_total", (("cap", "per_user"),)): 0.0,
+            ("mucsvc_room_creations_refused_total", (("cap", "service"),)): 0.0,
             ("mucsvc_component_link_up", ()): 0.0,
             ("mucsvc_component_reconnects_total", ()): 0.0,
             **kinds("mucsvc_stanzas_received_total", dict.fromkeys(("message", "presence", "iq"), 0)),

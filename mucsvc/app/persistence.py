@@ -87,6 +87,9 @@ class RoomWrites:
                     continue
                 room.history.append(HistoryEntry(entry.stamp, entry.nick, payload, entry.chars))
             room.created_at = 0.0
+            owners = sorted(jid for jid, aff in stored.affiliation_levels.items()
+                            if aff is Affiliation.OWNER)
+            room.creator = owners[0] if owners else None
             registry.add(room)
             count += 1
         return count

@@ -30,6 +30,7 @@ STANZA_ERRORS = {
     e.RegistrationRequired: ("registration-required", "auth"),
     e.PasswordRequired: ("not-authorized", "auth"),
     e.TooManyRooms: ("resource-constraint", "wait"),
+    e.TooManyRoomsOfUser: ("policy-violation", "cancel"),
     e.Overactive: ("policy-violation", "wait"),
     e.TooLarge: ("policy-violation", "modify"),
     e.RoomFull: ("service-unavailable", "wait"),

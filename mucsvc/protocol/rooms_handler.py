@@ -7,7 +7,6 @@ refusal by the domain (a ``MucError``) into the stanza error it names.
 
 from __future__ import annotations
 
-from twisted.internet import defer
 from twisted.logger import Logger
 
 from mucsvc.protocol import namespaces

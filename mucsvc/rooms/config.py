@@ -136,7 +136,8 @@ class ServiceLimits:
     ``muc_room_locking``); ``locked_room_timeout``: seconds after which a
     room still locked is destroyed (Prosody's ``muc_room_lock_timeout``).
     ``max_rooms``/``max_occupants``: hard caps for the service and for any
-    room (None: none).  ``event_rate``/``burst_factor``: each sender's
+    room (None: none); ``max_rooms_per_user``: rooms one user may have
+    created that still exist (service admins: no cap).  ``event_rate``/``burst_factor``: each sender's
     messages and presence per second, with bursts (0: no limit).
     ``max_chars``: longest message body; ``max_stanza_size``: largest
     message or presence payload, in characters of XML.
@@ -148,6 +149,7 @@ class ServiceLimits:
     lock_new_rooms: bool = True
     locked_room_timeout: float = 300.0
     max_rooms: int | None = None
+    max_rooms_per_user: int | None = None
     max_occupants: int | None = None
     event_rate: float = 0.0
     burst_factor: int = 1

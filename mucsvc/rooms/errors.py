@@ -76,6 +76,10 @@ class TooManyRooms(MucError):
     """The service holds as many rooms as it is configured to."""
 
 
+class TooManyRoomsOfUser(TooManyRooms):
+    """The user has created as many rooms as one user may (``max_rooms_per_user``)."""
+
+
 class Overactive(MucError):
     """A sender went over its rate of messages and presence (with burst)."""
 

@@ -8,12 +8,14 @@ and calls the room's operations; it comes back here to create a room
 `expire_locked`.
 """
 
+import collections
 import os
 
 from mucsvc.rooms import jids
 from mucsvc.rooms.config import ServiceLimits
 from mucsvc.rooms.errors import (
     JoinWithoutMucX, NoSuchRoom, RoomCreationRestricted, RoomNameInvalid, TooManyRooms,
+    TooManyRoomsOfUser,
 )
 from mucsvc.rooms.names import prep_room_node
 from mucsvc.rooms.room import Room
@@ -29,7 +31,8 @@ class RoomRegistry:
     stored one so that ids survive restarts).
     """
 
-    __slots__ = ("domain", "limits", "admins", "_secret", "_rooms", "_locked")
+    __slots__ = ("domain", "limits", "admins", "_secret", "_rooms", "_locked", "_created_by",
+                 "refused")
 
     def __init__(self, domain: str, limits: ServiceLimits | None = None, *,
                  admins=None, secret: bytes | None = None):
@@ -39,6 +42,10 @@ class RoomRegistry:
         self._secret = secret if secret is not None else os.urandom(32)
         self._rooms: dict = {}
         self._locked: dict = {}
+        #: Bare JID -> how many of the existing rooms that user created.
+        self._created_by = collections.Counter()
+        #: Creations refused, by cap: ``"service"`` or ``"per_user"``.
+        self.refused = {"service": 0, "per_user": 0}
 
     def __len__(self):
         return len(self._rooms)
@@ -86,9 +93,16 @@ class RoomRegistry:
                     occupant_cap=self.limits.max_occupants, **kwargs)
 
     def add(self, room: Room) -> None:
+        if self._rooms.get(room.jid) is not room and room.creator is not None:
+            self._created_by[room.creator] += 1
         self._rooms[room.jid] = room
         if room.locked:
             self._locked[room.jid] = room
+
+    def rooms_created_by(self, bare_jid: str) -> int:
+        """How many of the existing rooms ``bare_jid`` created (restored
+        rooms count for their first owner)."""
+        return self._created_by.get(bare_jid, 0)
 
     def enter(self, room_jid: str, full_jid: str, nick: str, now: float, *,
               payload=None, muc_x: bool = True, password: str | None = None):
@@ -115,8 +129,16 @@ class RoomRegistry:
             raise RoomCreationRestricted("Room creation is restricted")
         max_rooms = self.limits.max_rooms
         if max_rooms is not None and len(self._rooms) >= max_rooms:
+            self.refused["service"] += 1
             raise TooManyRooms("The service cannot hold more rooms")
+        creator = jids.bare(full_jid)
+        per_user = self.limits.max_rooms_per_user
+        if per_user is not None and creator not in self.admins and \
+                self._created_by.get(creator, 0) >= per_user:
+            self.refused["per_user"] += 1
+            raise TooManyRoomsOfUser(f"You may create at most {per_user} rooms")
         room = self.new_room(room_jid)
+        room.creator = creator
         outcome = room.presence_available(full_jid, nick, now, payload=payload,
                                           muc_x=muc_x, password=password)
         self.add(room)
@@ -125,7 +147,14 @@ class RoomRegistry:
     def forget(self, room_jid: str) -> Room | None:
         """Drop a room from the registry (it emptied, or was destroyed)."""
         self._locked.pop(room_jid, None)
-        return self._rooms.pop(room_jid, None)
+        room = self._rooms.pop(room_jid, None)
+        if room is not None and room.creator is not None:
+            left = self._created_by[room.creator] - 1
+            if left > 0:
+                self._created_by[room.creator] = left
+            else:
+                del self._created_by[room.creator]
+        return room
 
     def destroy(self, room_jid: str, actor_jid: str | None, *, reason: str | None = None,
                 alternate_venue: str | None = None, password: str | None = None):

@@ -37,7 +37,7 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
     """
 
     __slots__ = (
-        "jid", "config", "history", "subject", "locked", "locked_at", "created_at",
+        "jid", "config", "history", "subject", "locked", "locked_at", "created_at", "creator",
         "destroyed", "service_admins", "_secret", "_history_cap", "_lock_on_create", "_occupant_cap",
         "_affiliations", "_affiliation_data", "_by_nick", "_by_jid",
     )
@@ -60,6 +60,8 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         self.locked = False
         self.locked_at: float | None = None
         self.created_at: float | None = None
+        #: Bare JID of the user who created the room (None: not known).
+        self.creator: str | None = None
         self.destroyed = False
         self._affiliations: dict = {}
         self._affiliation_data: dict = {}

@@ -43,6 +43,12 @@ class ServiceCollector(Collector):
             for name, count in sorted(self.muc.events.counts.items()):
                 room_events.add_metric([name], count)
             yield room_events
+            refused = CounterMetricFamily(
+                "mucsvc_room_creations_refused", "Rooms not created because of a cap",
+                labels=["cap"])
+            for cap, count in sorted(rooms.refused.items()):
+                refused.add_metric([cap], count)
+            yield refused
             yield CounterMetricFamily("mucsvc_store_failures",
                                       "Operations refused because the store failed their write",
                                       value=self.muc.app.store_failures)

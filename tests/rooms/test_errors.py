@@ -21,6 +21,7 @@ EXPECTED = {
     "PasswordRequired": ("not-authorized", "auth"),
     "RoomFull": ("service-unavailable", "wait"),
     "TooManyRooms": ("resource-constraint", "wait"),
+    "TooManyRoomsOfUser": ("policy-violation", "cancel"),
     "Overactive": ("policy-violation", "wait"),
     "TooLarge": ("policy-violation", "modify"),
     "NoSuchOccupant": ("item-not-found", "cancel"),

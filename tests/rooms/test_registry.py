@@ -1,5 +1,6 @@
 import pytest
 
+from mucsvc.rooms.errors import TooManyRoomsOfUser
 from mucsvc.rooms import (
     Affiliation, JoinWithoutMucX, NickInvalid, RoomRegistry, NoSuchRoom, RoomConfig, RoomCreationRestricted, RoomLocked,
     RoomNameInvalid, ServiceLimits, ConfigChanged, Destroyed,
@@ -190,3 +191,22 @@ def test_service_caps_rooms_and_occupants():
     with pytest.raises(RoomFull):
         service.enter("a@muc.example", "bob@example.net/x", "B", 0.0)
     service.enter("a@muc.example", OWNER.split("/")[0] + "/other", "O", 0.0)  # same occupant: fine
+
+
+def test_one_user_creates_at_most_max_rooms_per_user():
+    service = RoomRegistry("muc.example", ServiceLimits(max_rooms_per_user=2, lock_new_rooms=False),
+                           admins={"admin@example.org"})
+    service.enter("a@muc.example", OWNER, "O", 0.0)
+    service.enter("b@muc.example", OWNER, "O", 0.0)
+    with pytest.raises(TooManyRoomsOfUser):
+        service.enter("c@muc.example", "owner@example.org/phone", "O", 0.0)
+    assert "c@muc.example" not in service and service.refused == {"service": 0, "per_user": 1}
+    # Joining rooms others made is not creating; other users have their own count.
+    service.enter("a@muc.example", ALICE, "Alice", 0.0)
+    service.enter("c@muc.example", ALICE, "Alice", 0.0)
+    # A room that goes frees its place.
+    service.destroy("a@muc.example", OWNER)
+    service.enter("d@muc.example", OWNER, "O", 0.0)
+    assert service.rooms_created_by("owner@example.org") == 2
+    for i in range(5):  # service admins have no cap
+        service.enter(f"x{i}@muc.example", "admin@example.org/a", "A", 0.0)
