@@ -31,7 +31,7 @@ from mucsvc.protocol.service_iq import ServiceHandler
 from mucsvc.stats import TrafficStats
 from mucsvc.web.app import WebApp
 from mucsvc.web.hats import HatsApi
-from mucsvc.web.requests import BoundedRequest
+from mucsvc.web.requests import guarded
 
 CONFIG_ENVIRONMENT_VARIABLE = "MUCSVC_CONFIG"
 
@@ -160,10 +160,14 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
 
     app = WebApp(component.link, muc, kick_authorization=config.http_muc_kick_authorization_header,
                  traffic=traffic)
+    guards = {b"/muc_kick": app.kicks.authorization}
     if config.http_muc_hats_authorization_header is not None:
-        app.hats = HatsApi(hats, config.http_muc_hats_authorization_header).resource()
+        hats_api = HatsApi(hats, config.http_muc_hats_authorization_header)
+        app.hats = hats_api.resource()
+        guards[b"/muc_hats"] = hats_api.authorization
     # No route takes a form, and none a body over the kick's limit.
-    site = server.Site(app.resource(), requestFactory=BoundedRequest, parsePOSTFormSubmission=False)
+    site = server.Site(app.resource(), requestFactory=guarded(guards),
+                       parsePOSTFormSubmission=False)
     web = strports.service(config.http_endpoint, site)
     web.setName("web")
     web.setServiceParent(root)

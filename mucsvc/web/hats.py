@@ -50,6 +50,11 @@ class HatsApi:
         self.hats = hats
         self._authorization = RequiredHeader(authorization)
 
+    @property
+    def authorization(self) -> RequiredHeader:
+        """The header this API requires (for refusing before the body)."""
+        return self._authorization
+
     def resource(self):
         return self.app.resource()
 

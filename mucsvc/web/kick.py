@@ -38,8 +38,8 @@ class KickEndpoint:
 
     def __init__(self, muc, authorization: str):
         self.muc = muc
-        self._authorization = RequiredHeader(authorization)
         self.results = dict.fromkeys(RESULTS, 0)
+        self._authorization = RequiredHeader(authorization, on_refused=self._refused_early)
 
     def render(self, request) -> bytes:
         """The whole exchange; returns the JSON body to send."""
@@ -88,6 +88,14 @@ class KickEndpoint:
         self.log.info("kicked {nick} from {room} (HTTP request)", nick=nick, room=room.jid)
         self.results["ok"] += 1
         return json_response(request, 200, {"kicked": nick, "muc": room.jid})
+
+    @property
+    def authorization(self) -> RequiredHeader:
+        """The header this endpoint requires (for refusing before the body)."""
+        return self._authorization
+
+    def _refused_early(self) -> None:
+        self.results["unauthorized"] += 1
 
     def _error(self, request, result: str, status: int, message: str) -> bytes:
         self.results[result] += 1

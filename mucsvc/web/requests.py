@@ -15,14 +15,20 @@ MAX_BODY = 64 * 1024
 
 
 class RequiredHeader:
-    """The exact ``Authorization`` value an endpoint requires (never empty)."""
+    """The exact ``Authorization`` value an endpoint requires (never empty);
+    ``on_refused`` is called for each request refused before its body."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "_on_refused")
 
-    def __init__(self, value: str):
+    def __init__(self, value: str, on_refused=None):
         if not value:
             raise ValueError("an Authorization header value is required")
         self._value = value.encode("utf-8")
+        self._on_refused = on_refused
+
+    def refused(self) -> None:
+        if self._on_refused is not None:
+            self._on_refused()
 
     def allows(self, request) -> bool:
         """Exactly one header, equal to the value.  Compared in constant
@@ -71,22 +77,63 @@ def parse_json_object(body: bytes):
 
 
 class BoundedRequest(server.Request):
-    """A request that keeps at most ``MAX_BODY + 1`` bytes of its body.
+    """A request that keeps at most ``MAX_BODY + 1`` bytes of its body, and
+    is refused before its body when it lacks its path's header.
 
     twisted.web receives the whole body before the resource runs, into a
     temporary file when it is large; no route of this service takes more
     than a kick, so the rest is read off the socket and dropped.  The byte
     over the limit lets the endpoints answer 413.
+
+    ``guards`` (path prefix -> `RequiredHeader`, set with `guarded`): a
+    request to such a path whose ``Authorization`` is wrong is answered 401
+    as soon as its headers have arrived, and the connection is closed, so
+    an unauthorised client cannot make the service read a body at all.
     """
 
+    guards: dict = {}
     _kept = 0
+    _refused = False
 
     def gotLength(self, length):
+        guard = self._guard()
+        if guard is not None and (length is None or length > 0) and not guard.allows(self):
+            # A body is coming that nobody may send: not a byte of it is read.
+            guard.refused()
+            self._refuse_early()
+            return
         super().gotLength(min(length, MAX_BODY + 1) if length is not None else MAX_BODY + 1)
 
+    def _guard(self):
+        path = getattr(self.channel, "_path", b"").split(b"?", 1)[0]
+        for prefix, guard in self.guards.items():
+            if path == prefix or path.startswith(prefix + b"/"):
+                return guard
+        return None
+
+    def _refuse_early(self) -> None:
+        self._refused = True
+        body = json.dumps({"error": "Authorization failed"}).encode("utf-8")
+        transport = self.channel.transport
+        transport.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+        transport.loseConnection()  # stops reading, closes once the answer is out
+
     def handleContentChunk(self, data):
+        if self._refused:
+            return
         room = MAX_BODY + 1 - self._kept
         if room > 0:
             chunk = data[:room]
             self._kept += len(chunk)
             super().handleContentChunk(chunk)
+
+    def requestReceived(self, command, path, version):
+        if not self._refused:
+            super().requestReceived(command, path, version)
+
+
+def guarded(guards: dict):
+    """A `BoundedRequest` class that refuses early on the paths of
+    ``guards`` (path prefix bytes -> `RequiredHeader`)."""
+    return type("GuardedRequest", (BoundedRequest,), {"guards": dict(guards)})
