@@ -119,3 +119,18 @@ class RoomsPerUserTests(unittest.TestCase):
         # Someone else still can.
         self.assertIn(f"r3@{SERVICE}", [s["from"].split("/")[0] for s in h.join(JULIET, "juliet", room=f"r3@{SERVICE}")])
         self.assertIn(f"r3@{SERVICE}", h.muc.rooms)
+
+
+class LogExcerptTests(unittest.TestCase):
+    def test_any_stanza_is_logged_in_a_few_hundred_characters(self):
+        from mucsvc.protocol.router import _excerpt
+        from tests.helpers import stanza
+
+        deep = stanza(f"<message xmlns='jabber:client' to='{ROOM}'>{nested(5000)}</message>")
+        wide = stanza(f"<message xmlns='jabber:client' to='{ROOM}'><body>{'x' * 100000}</body></message>")
+        for big in (deep, wide):
+            text = _excerpt(big)
+            self.assertLessEqual(len(text), 301)
+            self.assertTrue(text.startswith("<message") and text.endswith("…"))
+        small = stanza("<message xmlns='jabber:client' to='a@b'><body>a &amp; b</body></message>")
+        self.assertEqual(_excerpt(small), '<message to="a@b"><body>a &amp; b</body></message>')
