@@ -85,3 +85,13 @@ class EarlyRefusalTests(unittest.TestCase):
     async def test_other_paths_are_not_guarded(self):
         answer = await self.exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assertTrue(answer.startswith(b"HTTP/1.1 503"), answer)  # no link to the host yet
+
+    async def test_the_refusal_is_logged_without_the_header(self):
+        from twisted.logger import globalLogPublisher, formatEvent
+        seen = []
+        globalLogPublisher.addObserver(seen.append)
+        self.addCleanup(globalLogPublisher.removeObserver, seen.append)
+        await self.exchange(self.head(b"/muc_kick", b"Bearer wrong-secret", 1000))
+        lines = [formatEvent(e) for e in seen]
+        self.assertTrue(any('"POST /muc_kick" 401' in line for line in lines), lines)
+        self.assertFalse(any("wrong-secret" in line for line in lines))

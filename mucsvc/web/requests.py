@@ -8,7 +8,10 @@ from __future__ import annotations
 import hmac
 import json
 
+from twisted.logger import Logger
 from twisted.web import server
+
+log = Logger()
 
 #: The largest request body accepted.  A kick or a hats change needs well under 1 KiB.
 MAX_BODY = 64 * 1024
@@ -105,6 +108,8 @@ class BoundedRequest(server.Request):
         super().gotLength(min(length, MAX_BODY + 1) if length is not None else MAX_BODY + 1)
 
     def _guard(self):
+        # The path as the request line gave it (twisted.web sets
+        # ``self.path`` only once the body has arrived).
         path = getattr(self.channel, "_path", b"").split(b"?", 1)[0]
         for prefix, guard in self.guards.items():
             if path == prefix or path.startswith(prefix + b"/"):
@@ -113,6 +118,13 @@ class BoundedRequest(server.Request):
 
     def _refuse_early(self) -> None:
         self._refused = True
+        # The access log never sees a request that ends here: say it instead
+        # (method and path only, never a header).  The channel keeps them in
+        # ``_command``/``_path`` until the request is complete.
+        channel = self.channel
+        log.info('"{method} {path}" 401 (refused before its body: wrong Authorization)',
+                 method=getattr(channel, "_command", b"").decode("latin-1"),
+                 path=getattr(channel, "_path", b"").decode("latin-1")[:200])
         body = json.dumps({"error": "Authorization failed"}).encode("utf-8")
         transport = self.channel.transport
         transport.write(b"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n"
