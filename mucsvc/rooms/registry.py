@@ -134,7 +134,7 @@ class RoomRegistry:
         creator = jids.bare(full_jid)
         per_user = self.limits.max_rooms_per_user
         if per_user is not None and creator not in self.admins and \
-                self._created_by.get(creator, 0) >= per_user:
+                self.rooms_created_by(creator) >= per_user:
             self.refused["per_user"] += 1
             raise TooManyRoomsOfUser(f"You may create at most {per_user} rooms")
         room = self.new_room(room_jid)
