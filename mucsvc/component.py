@@ -3,8 +3,12 @@
 What this adds to ``wokkel.component.Component``:
 
 - a capped reconnect backoff (the host server restarting must not leave us
-  waiting minutes), and retrying after a refused handshake instead of giving
-  up for good (wokkel stops the service);
+  waiting minutes) that grows until the link is really up: Twisted resets
+  the delay as soon as TCP connects, so a host that accepts the socket and
+  then refuses the component (a wrong secret) was retried in a tight loop;
+- retrying after a refused handshake instead of giving up for good (wokkel
+  stops the service), with one line saying why each attempt failed (and in
+  ``/health``), instead of Twisted's connector lines;
 - a :class:`~mucsvc.link.LinkState` kept current for ``/health`` and metrics;
 - ``stopService`` that works when the link never came up;
 - an injectable reactor, so tests drive it with fakes.
@@ -43,11 +47,50 @@ class MUCComponent(component.Component):
         factory.factor = RECONNECT_FACTOR
         factory.maxDelay = MAX_RECONNECT_DELAY
         factory.clock = reactor
+        factory.noisy = False  # our own lines say what happens (_attempt_failed)
+        self._authenticated = False
+        self._refusal: str | None = None
+        connected = factory.buildProtocol
+        lost, failed = factory.clientConnectionLost, factory.clientConnectionFailed
 
+        def build_protocol(addr):
+            # Twisted's buildProtocol resets the backoff when TCP connects;
+            # only an authenticated link does here (see _authd).
+            delay = factory.delay
+            self._authenticated, self._refusal = False, None
+            xs = connected(addr)
+            factory.delay = delay
+            return xs
+
+        def connection_lost(connector, reason):
+            lost(connector, reason)
+            if not self._authenticated:
+                self._attempt_failed(
+                    self._refusal or "the host server closed the component stream before "
+                    "accepting it (is component_secret right, and is jid a component there?)")
+
+        def connection_failed(connector, reason):
+            failed(connector, reason)
+            self._attempt_failed(f"cannot connect: {reason.getErrorMessage()}")
+
+        factory.buildProtocol = build_protocol
+        factory.clientConnectionLost = connection_lost
+        factory.clientConnectionFailed = connection_failed
+
+    def _attempt_failed(self, why: str) -> None:
+        if not self.running or not self.factory.continueTrying:
+            return
+        self.link.failed(why)
+        self.log.error("component link to {host}:{port} as {jid} not up: {why}; "
+                       "next attempt in {delay:.1f} s",
+                       host=self.host, port=self.port, jid=self.jid, why=why,
+                       delay=self.factory.delay)
     def _getConnection(self):
         return self._reactor.connectTCP(self.host, self.port, self.factory)
 
     def _authd(self, xs):
+        self._authenticated = True
+        self.factory.resetDelay()
         super()._authd(xs)
         self.log.info("component link to {host}:{port} is up as {jid}",
                       host=self.host, port=self.port, jid=self.jid)
@@ -62,17 +105,15 @@ class MUCComponent(component.Component):
                           reason=reason.getErrorMessage() if reason else "closed")
 
     def initializationFailed(self, reason):
-        """The host server refused the handshake: say why, and keep trying.
+        """The host server refused the handshake: keep trying, and say why
+        when the connection closes (`_attempt_failed`).
 
         wokkel stops the service here, which would leave a running process
         that never reconnects; a host server being reconfigured is more
         likely than a permanent mistake, so we retry with the capped backoff.
         """
-        self.log.error(
-            "the host server at {host}:{port} refused the component handshake "
-            "for {jid}: {reason} (check jid and component_secret)",
-            host=self.host, port=self.port, jid=self.jid,
-            reason=reason.getErrorMessage())
+        self._refusal = (f"the host server refused the component handshake: "
+                         f"{reason.getErrorMessage()} (check jid and component_secret)")
         if self.xmlstream is not None:
             self.xmlstream.transport.loseConnection()
 

@@ -21,6 +21,8 @@ class LinkState:
         self.state = DOWN
         self.since = clock.seconds()
         self.connects = 0
+        #: Why the last attempt to bring the link up failed (None once it is up).
+        self.last_error: str | None = None
         self._observers: list[Callable[[str], None]] = []
 
     @property
@@ -34,7 +36,12 @@ class LinkState:
 
     def went_up(self) -> None:
         self.connects += 1
+        self.last_error = None
         self._change(UP)
+
+    def failed(self, reason: str) -> None:
+        """An attempt to bring the link up failed, for ``reason``."""
+        self.last_error = reason
 
     def went_down(self) -> None:
         self._change(DOWN)
@@ -49,6 +56,7 @@ class LinkState:
             "state": self.state,
             "since": since.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "reconnects": self.reconnects,
+            **({"last_error": self.last_error} if self.last_error is not None else {}),
         }
 
     def _change(self, state: str) -> None:

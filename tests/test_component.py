@@ -36,6 +36,49 @@ class ConnectTests(unittest.TestCase):
         self.assertTrue(reactor.getDelayedCalls())
 
 
+    def component_lines(self) -> list:
+        from twisted.logger import formatEvent, globalLogPublisher
+        seen = []
+
+        def observe(event):
+            if "next attempt in" in formatEvent(event):
+                seen.append(event)
+        globalLogPublisher.addObserver(observe)
+        self.addCleanup(globalLogPublisher.removeObserver, observe)
+        return seen
+
+    def test_the_backoff_grows_when_the_host_accepts_the_socket_but_not_the_component(self):
+        reactor, comp = make_component()
+        comp.startService()
+        connector = reactor.connectors[0]
+        seen = self.component_lines()
+        delays = []
+        for _ in range(5):
+            comp.factory.buildProtocol(None)  # TCP connected (Twisted would reset here)
+            comp.factory.clientConnectionLost(connector, failure.Failure(ConnectionRefusedError()))
+            delays.append(comp.factory.delay)
+        self.assertEqual(delays, sorted(delays))
+        self.assertGreater(delays[-1], delays[0] * 3)
+        self.assertEqual(len(seen), 5)
+        self.assertIn("component_secret", comp.link.last_error)
+        # An authenticated link starts the backoff afresh and clears the reason.
+        stub = XmlStreamStub()
+        stub.xmlstream.thisEntity = None
+        comp._connected(stub.xmlstream)
+        comp._authd(stub.xmlstream)
+        self.assertEqual(comp.factory.delay, comp.factory.initialDelay)
+        self.assertIsNone(comp.link.last_error)
+
+    def test_a_refused_connection_says_so(self):
+        reactor, comp = make_component()
+        comp.startService()
+        seen = self.component_lines()
+        comp.factory.clientConnectionFailed(reactor.connectors[0],
+                                            failure.Failure(ConnectionRefusedError()))
+        self.assertIn("cannot connect", comp.link.last_error)
+        self.assertEqual(len(seen), 1)
+
+
 class StopTests(unittest.TestCase):
     def test_stop_when_never_started(self):
         _, comp = make_component()

@@ -115,8 +115,10 @@ def test_example_config_is_valid():
     import pathlib
 
     example = pathlib.Path(__file__).parent.parent / "example.toml"
-    config = load_config(example, environ={})
+    config = load_config(example, environ={"MUCSVC_COMPONENT_SECRET": "from the environment"})
     assert config.jid == "muc.localhost"
+    # The example leaves the secret to the environment, as the README's command line does.
+    assert config.component_secret == "from the environment"
 
 
 def test_secrets_from_private_files(tmp_path):

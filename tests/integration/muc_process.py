@@ -134,6 +134,15 @@ class MucProcess(reaper.Supervised):
 
     def start(self, timeout: float = 20.0) -> None:
         """Start twistd; return once ``GET /health`` answers 200 (the link is up)."""
+        self.start_unchecked()
+        try:
+            self.wait_for_health(200, timeout=timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_unchecked(self) -> None:
+        """Start twistd and return at once (the link may never come up)."""
         if self.running:
             raise MucProcessError("the service is already running")
         self.write_config()
@@ -148,11 +157,6 @@ class MucProcess(reaper.Supervised):
                 start_new_session=True,
             )
         self._process = reaper.adopt(process)
-        try:
-            self.wait_for_health(200, timeout=timeout)
-        except BaseException:
-            self.stop()
-            raise
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """SIGTERM, then SIGKILL after ``timeout``; return the exit status."""

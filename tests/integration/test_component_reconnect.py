@@ -6,6 +6,7 @@ service) of its own: fixtures are per module.
 
 import re
 
+from tests.integration.muc_process import MucProcess
 from tests.integration.ports import wait_until
 from tests.integration.stanzas import disco_identities
 from tests.integration.xmpp_client import logged_in, run
@@ -22,8 +23,8 @@ OUTAGE_TIMEOUT = 30.0
 RECONNECT_TIMEOUT = 10.0
 NOTICE_TIMEOUT = 10.0
 
-# Twisted's ReconnectingClientFactory logs each failed attempt this way.
-RETRY_LOG = re.compile(r"will retry in (\d+) seconds")
+# The component logs each failed attempt with its reason and the next delay.
+RETRY_LOG = re.compile(r"not up: .*; next attempt in (\d+(?:\.\d+)?) s")
 ACCEPTED_LOG_LINE = "External component successfully authenticated"
 
 
@@ -50,7 +51,7 @@ def test_health_goes_down_and_up_again_by_itself_when_prosody_restarts(prosody, 
     assert down["component"]["since"], down
 
     def retries():
-        return [int(delay) for delay in RETRY_LOG.findall(muc.log_since(outage))]
+        return [float(delay) for delay in RETRY_LOG.findall(muc.log_since(outage))]
 
     assert wait_until(lambda: len(retries()) >= FAILED_ATTEMPTS, OUTAGE_TIMEOUT), (
         f"fewer than {FAILED_ATTEMPTS} reconnect attempts logged within {OUTAGE_TIMEOUT:g}s "
@@ -63,6 +64,7 @@ def test_health_goes_down_and_up_again_by_itself_when_prosody_restarts(prosody, 
     assert up["component"]["state"] == "up", up
     assert muc.pid == pid, "the service restarted instead of reconnecting\n" + muc.diagnostics()
     assert max(retries()) <= RECONNECT_TIMEOUT, f"retry delays grew to {retries()}"
+    assert "cannot connect" in muc.log_since(outage), muc.diagnostics()
     assert ("conference", "text") in service_identities(prosody, muc, "alice"), muc.diagnostics()
 
 
@@ -83,3 +85,25 @@ def test_disco_info_works_again_after_a_one_call_restart(prosody, muc, account):
     )
     muc.wait_for_health(200, timeout=RECONNECT_TIMEOUT)
     assert ("conference", "text") in service_identities(prosody, muc, "alice"), muc.diagnostics()
+
+
+def test_a_wrong_secret_says_so_and_backs_off(prosody, tmp_path):
+    """Prosody accepts the socket and closes the stream: each attempt gets
+    one line saying why, the delays grow, and /health shows the reason."""
+    wrong = MucProcess(tmp_path / "wrong", prosody, component_secret="not-the-secret")
+    wrong.write_config()
+    wrong.start_unchecked()
+    try:
+        def delays():
+            return [float(d) for d in RETRY_LOG.findall(wrong.log_since(0))]
+
+        assert wait_until(lambda: len(delays()) >= 4, OUTAGE_TIMEOUT), wrong.diagnostics()
+        found = delays()
+        assert found[:4] == sorted(found[:4]) and found[3] > found[0], found
+        assert "component_secret" in wrong.log_since(0)
+        assert "will retry in" not in wrong.log_since(0)
+        assert "not-the-secret" not in wrong.log_since(0)
+        status, body = wrong.health()
+        assert status == 503 and "component_secret" in body["component"]["last_error"], body
+    finally:
+        wrong.stop()
