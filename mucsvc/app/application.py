@@ -106,6 +106,19 @@ class MucApplication:
             checkpoint.restore()
             raise
 
+    def _gone_if(self, room, destroyed: bool, checkpoint):
+        """Forget ``room`` when the change emptied it for good; returns the
+        undo for the operation: the checkpoint, and the room back in the
+        registry."""
+        if destroyed:
+            self.rooms.forget(room.jid)
+
+        def undo():
+            checkpoint.restore()
+            if destroyed:
+                self.rooms.add(room)
+        return undo
+
     # ---- presence ------------------------------------------------------------------
 
     def join(self, room_jid, session, nick, *, payload, muc_x, password=None, history=None):
@@ -201,17 +214,11 @@ class MucApplication:
             outcome = room.configure(actor, self.now(), **changes)
             return outcome, self._affiliation_lists(room, actor, owners, admins)
         (outcome, affiliation_changes), checkpoint = self._guarded(room, change)
-        if outcome.destroy_room:
-            self.rooms.forget(room.jid)
+        undo = self._gone_if(room, outcome.destroy_room, checkpoint)
         writes = self.writes.config_changed(room, outcome.old, was_locked)
         if is_stored(room) and writes and writes[0].method != "replace_room":
             for jid in dict.fromkeys(c.jid for c in affiliation_changes):
                 writes += self.writes.affiliation(room, jid)
-
-        def undo():
-            checkpoint.restore()
-            if outcome.destroy_room:
-                self.rooms.add(room)
 
         def announce():
             acknowledge()
@@ -235,8 +242,7 @@ class MucApplication:
                 continue
             current = {jid for jid, _ in room.affiliation_list(affiliation)}
             grants += [(jid, affiliation) for jid in sorted(set(wanted) - current)]
-            demotions += [(jid, demoted) for jid in sorted(current - set(wanted))
-                          if jid not in wanted]
+            demotions += [(jid, demoted) for jid in sorted(current - set(wanted))]
         granted = {jid for jid, _ in grants}
         changes = [room.set_affiliation(actor, jid, affiliation) for jid, affiliation in grants]
         changes += [room.set_affiliation(actor, jid, affiliation) for jid, affiliation in demotions
@@ -259,14 +265,7 @@ class MucApplication:
         affected = dict.fromkeys(o.outcome.jid for o in outcomes
                                  if isinstance(o, events.AffiliationChanged))
         writes = [w for jid in affected for w in self.writes.affiliation(room, jid)]
-        destroyed = any(o.outcome.destroy_room for o in outcomes)
-        if destroyed:
-            self.rooms.forget(room.jid)
-
-        def undo():
-            checkpoint.restore()
-            if destroyed:
-                self.rooms.add(room)
+        undo = self._gone_if(room, any(o.outcome.destroy_room for o in outcomes), checkpoint)
 
         def announce():
             for event in outcomes:
@@ -290,24 +289,22 @@ class MucApplication:
         self.listeners.emit(events.RoleChanged(room, outcome))
         return outcome
 
-    def _affiliation_operation(self, room, change, acknowledge=_nothing):
-        """One affiliation change (``change()`` returns its outcome or None)."""
-        outcome, checkpoint = self._guarded(room, change)
-        if outcome is None:
+    def _affiliation_operation(self, room, change, acknowledge=_nothing,
+                               changed=lambda answer: answer):
+        """At most one affiliation change: ``change()`` returns the domain's
+        answer, ``changed(answer)`` its `AffiliationChanged` (None: nothing
+        changed).  Returns the answer."""
+        answer, checkpoint = self._guarded(room, change)
+        affiliation = changed(answer)
+        if affiliation is None:
             acknowledge()
-            return None
-        if outcome.destroy_room:
-            self.rooms.forget(room.jid)
-
-        def undo():
-            checkpoint.restore()
-            if outcome.destroy_room:
-                self.rooms.add(room)
+            return answer
+        undo = self._gone_if(room, affiliation.destroy_room, checkpoint)
 
         def announce():
-            self.listeners.emit(events.AffiliationChanged(room, outcome))
+            self.listeners.emit(events.AffiliationChanged(room, affiliation))
             acknowledge()
-        return self._finish(self.writes.affiliation(room, outcome.jid), undo, announce, outcome)
+        return self._finish(self.writes.affiliation(room, affiliation.jid), undo, announce, answer)
 
     def register(self, room, session, nick, acknowledge=_nothing):
         """Reserve ``nick`` in the room for the user (XEP-0045 §7.10)."""
@@ -321,15 +318,8 @@ class MucApplication:
         """A mediated invitation; in a members-only room the invitee may
         become a member.  Returns the `Invited` outcome for the edge to
         send the invitation."""
-        result = {}
-
-        def change():
-            result["outcome"] = room.invite(inviter, invitee, self.now())
-            return result["outcome"].membership
-        done = self._affiliation_operation(room, change)
-        if isinstance(done, defer.Deferred):
-            return done.addCallback(lambda _: result["outcome"])
-        return result["outcome"]
+        return self._affiliation_operation(room, lambda: room.invite(inviter, invitee, self.now()),
+                                           changed=lambda invited: invited.membership)
 
     def set_affiliation_data(self, room, user, data):
         """Replace the data kept with ``user``'s affiliation (hats); their
