@@ -71,6 +71,12 @@ class Config:
     max_occupants: int = 1000
     max_rooms: int = 100000
     max_rooms_per_user: int = 100
+    # The room archive (XEP-0313), with Prosody's mod_muc_mam names.
+    muc_log_by_default: bool = True
+    muc_log_all_rooms: bool = False
+    muc_log_expires_after: str | int = "1w"
+    max_archive_query_results: int = 50
+    muc_log_flush_interval: float = 0.1
 
 
 # key -> (accepted Python types, description of the type for messages)
@@ -107,6 +113,12 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "max_occupants": ((int,), "an integer"),
     "max_rooms": ((int,), "an integer"),
     "max_rooms_per_user": ((int,), "an integer"),
+    "muc_log_by_default": ((bool,), "true or false"),
+    "muc_log_all_rooms": ((bool,), "true or false"),
+    "muc_log_expires_after": ((str, int), 'a number of seconds, "never", or a count of '
+                                          'days, weeks, months or years ("2w", "1y")'),
+    "max_archive_query_results": ((int,), "an integer"),
+    "muc_log_flush_interval": ((int, float), "a number of seconds"),
     "component_secret_file": ((str,), "a file path"),
     "http_muc_kick_authorization_header_file": ((str,), "a file path"),
     "http_muc_hats_authorization_header_file": ((str,), "a file path"),
@@ -278,7 +290,8 @@ def _toml_type(value: Any) -> str:
 
 
 _POSITIVE = ("muc_room_lock_timeout", "muc_burst_factor", "muc_max_char_count",
-             "muc_max_stanza_size", "max_occupants", "max_rooms", "max_rooms_per_user")
+             "muc_max_stanza_size", "max_occupants", "max_rooms", "max_rooms_per_user",
+             "max_archive_query_results", "muc_log_flush_interval")
 _NON_NEGATIVE = ("max_history_messages", "muc_room_default_history_length", "muc_event_rate")
 
 
@@ -293,6 +306,11 @@ def _check_muc_settings(values: dict, service_jid: str) -> None:
     for key in _NON_NEGATIVE:
         if key in values and values[key] < 0:
             raise ConfigError(key, f"must not be negative, not {values[key]}")
+    if "muc_log_expires_after" in values:
+        try:
+            expiry_seconds(values["muc_log_expires_after"])
+        except ValueError as e:
+            raise ConfigError("muc_log_expires_after", str(e)) from None
     policy = values.get("restrict_room_creation")
     if isinstance(policy, str):
         if policy == "local":
@@ -309,6 +327,29 @@ def _check_muc_settings(values: dict, service_jid: str) -> None:
                 raise ConfigError("restrict_room_creation", f"{domain!r} is not a domain")
             domains.append(parsed)
         values["restrict_room_creation"] = tuple(domains)
+
+
+_UNITS = {"": 1, "d": 86400, "w": 7 * 86400, "m": 31 * 86400, "y": 365.2425 * 86400}
+
+
+def expiry_seconds(value) -> float | None:
+    """``muc_log_expires_after`` in seconds, None for ``"never"``; read as
+    Prosody reads it: a number of seconds, or a count with ``d``/``w``/
+    ``m`` (31 days)/``y``."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration, not a boolean")
+    if isinstance(value, int):
+        if value <= 0:
+            raise ValueError(f"must be positive, not {value}")
+        return float(value)
+    text = value.strip().lower()
+    if text == "never":
+        return None
+    number = text.rstrip("dwmy").strip()
+    unit = text[len(text.rstrip("dwmy")):]
+    if not number.isdigit() or len(unit) > 1 or int(number) <= 0:
+        raise ValueError(f'{value!r} is not a duration such as "1w", "30d" or "never"')
+    return int(number) * _UNITS[unit]
 
 
 def _read_secret_file(key: str, path: str) -> str:

@@ -4,8 +4,9 @@ It builds the room registry (``rooms``), the application over it (``app``:
 every use case, see `mucsvc.app`), the XMPP handler (``handler``) and the
 broadcaster that turns the application's events into stanzas; restores the
 stored rooms; and runs the periodic work: idle rate-limit buckets are
-forgotten and rooms left locked since creation are unlocked or destroyed
-(XEP-0045 §10.1.3, see `RoomRegistry.expire_locked`).
+forgotten, rooms left locked since creation are unlocked or destroyed
+(XEP-0045 §10.1.3, see `RoomRegistry.expire_locked`), and the archive
+reclaims destroyed rooms and expired messages.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from twisted.internet import task
 from twisted.logger import Logger
 
 from mucsvc.app import MucApplication
+from mucsvc.app.archive import RoomArchive
 from mucsvc.app.persistence import RoomWrites
+from mucsvc.protocol.archive_render import history_replay
 from mucsvc.protocol.broadcaster import RoomBroadcaster
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.hats_element import HatsElements
@@ -45,20 +48,28 @@ class MUCService(service.Service):
 
     def __init__(self, domain: str, send, clock, *, admins=(), limits: ServiceLimits | None = None,
                  store=None, batch_send=None, secret: bytes | None = None,
-                 hats_legacy_element: bool = False):
+                 hats_legacy_element: bool = False, archive=None,
+                 archive_flush_interval: float = 0.1, archive_expires_after: float | None = None,
+                 max_archive_results: int = 50):
         self.clock = clock
         if secret is None:  # nothing to keep ids stable with (tests)
             secret = os.urandom(32)
         self.rooms = RoomRegistry(domain, limits, admins=set(admins),
                                   secret=derive_key(secret, b"occupant-id"))
-        writes = RoomWrites(lambda payload: payload.text, Outgoing.from_text)
-        self.app = MucApplication(self.rooms, store, writes, clock)
-        restored = self.app.restore()
+        self.archive = None
+        if archive is not None:
+            self.archive = RoomArchive(archive, clock, flush_interval=archive_flush_interval,
+                                       expires_after=archive_expires_after)
+        writes = RoomWrites(lambda payload: payload.text, Outgoing.from_text,
+                            lambda room: self.app.archives(room))
+        self.app = MucApplication(self.rooms, store, writes, clock, self.archive)
+        restored = self.app.restore(history_replay)
         if restored:
             self.log.info("restored {count} persistent rooms", count=restored)
         self.handler = RoomsHandler(self.app, send, derive_key(secret, b"iq-relay"),
                                     batch_send=batch_send,
-                                    hats=HatsElements(legacy=hats_legacy_element))
+                                    hats=HatsElements(legacy=hats_legacy_element),
+                                    max_archive_results=max_archive_results)
         self.app.listen(RoomBroadcaster(self.handler.context))
         self.events = EventCounts()
         self.app.listen(self.events)
@@ -75,6 +86,11 @@ class MUCService(service.Service):
     def housekeeping(self) -> None:
         """Forget idle rate-limit buckets; unlock or destroy rooms locked too long."""
         self.handler.context.throttle.forget_idle(self.clock.seconds())
+        if self.archive is not None:
+            try:
+                self.archive.housekeeping(self.clock.seconds())
+            except Exception:
+                self.log.failure("archive housekeeping failed; will try again")
         for room, outcome in self.app.expire_locked():
             if isinstance(outcome, ConfigChanged):
                 self.log.info("unlocked {room} with its default settings: in use, but its "
@@ -95,4 +111,6 @@ class MUCService(service.Service):
         told = self.app.shutdown()
         if told:
             self.log.info("told {count} occupants that the service is shutting down", count=told)
+        if self.archive is not None:
+            self.archive.stop()
         return super().stopService()

@@ -50,4 +50,6 @@ def service_limits(config: Config) -> ServiceLimits:
         burst_factor=config.muc_burst_factor,
         max_chars=config.muc_max_char_count,
         max_stanza_size=config.muc_max_stanza_size,
+        log_by_default=config.muc_log_by_default,
+        log_all_rooms=config.muc_log_all_rooms,
     )

@@ -16,7 +16,7 @@ from twisted.web import server
 
 import mucsvc
 from mucsvc.component import MUCComponent
-from mucsvc.config import Config, ConfigError, load_config
+from mucsvc.config import Config, ConfigError, expiry_seconds, load_config
 from mucsvc.hats.commands import hat_commands
 from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
@@ -126,7 +126,12 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     component.send = traffic.counting(raw_send)
 
     store, secret = open_storage(config)
-    storage = StorageService(store)
+    try:
+        archive = backends.open_archive(config.storage)
+    except Exception as e:
+        store.close()
+        raise ConfigError("storage", f"cannot open the archive in {config.storage!r}: {e}") from None
+    storage = StorageService(store, archive)
     storage.setName("storage")
     storage.setServiceParent(root)
 
@@ -134,7 +139,10 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         muc = MUCService(config.jid, component.send, reactor, admins=config.admins,
                          limits=service_limits(config), store=store, secret=secret,
                          batch_send=traffic.counting_batches(raw_send),
-                         hats_legacy_element=config.muc_hats_legacy_element)
+                         hats_legacy_element=config.muc_hats_legacy_element,
+                         archive=archive, archive_flush_interval=config.muc_log_flush_interval,
+                         archive_expires_after=expiry_seconds(config.muc_log_expires_after),
+                         max_archive_results=config.max_archive_query_results)
     except StorageError as e:  # a damaged file shows when the rooms are read
         store.close()
         raise ConfigError("storage", str(e)) from None

@@ -30,7 +30,10 @@ from mucsvc.app.errors import StoreFailed
 from mucsvc.app.persistence import RoomWrites, is_stored
 from mucsvc.rooms import Affiliation, ConfigChanged, Joined, NickChanged, Role
 from mucsvc.rooms.checkpoint import RoomCheckpoint
-from mucsvc.rooms.errors import NotAcceptable
+from mucsvc.rooms.errors import Forbidden, NotAcceptable
+from mucsvc.rooms.history import HistoryEntry
+from mucsvc.rooms.permissions import may_read_archive
+from mucsvc.storage.archive import ArchivedMessage, ArchivePage, ArchiveQuery, MessageIds
 
 
 def _nothing():
@@ -47,12 +50,18 @@ class MucApplication:
 
     log = Logger()
 
-    def __init__(self, rooms, store, writes: RoomWrites, clock):
+    def __init__(self, rooms, store, writes: RoomWrites, clock, archive=None):
         self.rooms = rooms
         self.store = store
         self.writes = writes
         self.clock = clock
+        #: The `RoomArchive` (None: no archive at all; message numbers then
+        #: come from the clock alone).
+        self.archive = archive
+        self._ids = archive.ids if archive is not None else MessageIds(clock)
         self.listeners = events.Listeners(self.log)
+        if archive is not None:
+            self.listeners.add(archive)
         #: Operations whose store write failed (and were rolled back).
         self.store_failures = 0
 
@@ -63,11 +72,60 @@ class MucApplication:
     def now(self) -> float:
         return self.clock.seconds()
 
-    def restore(self) -> int:
-        """Bring back the stored rooms (at start-up)."""
+    def restore(self, replay=None) -> int:
+        """Bring back the stored rooms (at start-up).  The history of a room
+        that archives comes from its archive: its newest messages, each
+        made a history payload by ``replay(archived message)`` (the edge's)."""
         if self.store is None:
             return 0
-        return self.writes.restore(self.store, self.rooms)
+        count = self.writes.restore(self.store, self.rooms)
+        if self.archive is not None and replay is not None:
+            for room in self.rooms.rooms():
+                if self.archives(room):
+                    self._refill_history(room, replay)
+        return count
+
+    def _refill_history(self, room, replay) -> None:
+        history = room.history
+        if not history.limit:
+            return
+        page = self.archive.query(room.jid, ArchiveQuery(max=history.limit, last=True))
+        history.clear()
+        for message in page.messages:
+            payload, chars = replay(message)
+            history.append(HistoryEntry(message.stamp, message.nick, payload, chars,
+                                        message.seq, message.author))
+
+    # ---- message identity and the archive -------------------------------------------
+
+    def archives(self, room) -> bool:
+        """Whether ``room``'s messages go to an archive now."""
+        return self.archive is not None and self.rooms.archives(room)
+
+    def next_message_seq(self) -> int:
+        """The number (and stanza id) of the next groupchat message."""
+        return self._ids.next()
+
+    def archive_query(self, room, requester: str, query):
+        """A page of ``room``'s archive for ``requester`` (a full JID);
+        `Forbidden` for an outcast, or a non-member of a members-only room
+        (Prosody's rule: being in the room is not needed);
+        `ArchiveItemNotFound` for an unknown ``after``/``before``."""
+        self._may_read_archive(room, requester)
+        if self.archive is None:
+            return ArchivePage([], True, 0 if query.count else None)
+        return self.archive.query(room.jid, query)
+
+    def archive_bounds(self, room, requester: str):
+        """``(first, last)`` archived messages of ``room`` or None (XEP-0313
+        metadata); the same rule as `archive_query`."""
+        self._may_read_archive(room, requester)
+        return None if self.archive is None else self.archive.bounds(room.jid)
+
+    def _may_read_archive(self, room, requester: str) -> None:
+        if not may_read_archive(room.affiliation_of(requester),
+                                members_only=room.config.members_only):
+            raise Forbidden(None)
 
     # ---- the one way an operation ends -------------------------------------------
 
@@ -170,23 +228,35 @@ class MucApplication:
 
     # ---- messages ------------------------------------------------------------------
 
-    def groupchat(self, room, session, message, replay=None, chars=0, historic=False):
+    def groupchat(self, room, session, message, replay=None, chars=0, historic=False,
+                  seq=None, archived=None):
         """A groupchat message: recorded (``replay`` is its history copy),
-        stored with the room, then sent to every occupant.  The hot path:
-        no checkpoint, only the history append is undone on failure."""
+        stored with the room, then sent to every occupant, and archived
+        (``archived``: the text the archive keeps; None when the message is
+        not for the archive).  ``seq``: its number, from `next_message_seq`.
+        The hot path: no checkpoint, only the history append is undone on
+        failure."""
         history = room.history
+        if seq is None:
+            seq = self._ids.next()
         stored = historic and self.store is not None and is_stored(room)
         evicted = history.next_evicted() if stored else None
-        outcome = room.groupchat(session, self.clock.seconds(), payload=replay, chars=chars,
-                                 historic=historic)
+        now = seq / 1_000_000
+        outcome = room.groupchat(session, now, payload=replay, chars=chars,
+                                 historic=historic, seq=seq)
         entry = outcome.entry
+        record = None
+        if archived is not None and self.archives(room):
+            sender = outcome.sender
+            record = ArchivedMessage(seq, room.jid, sender.nick, sender.bare_jid, archived)
         if stored and entry is not None:
-            return self._finish(self.writes.history(room, entry),
-                                lambda: history.retract(entry, evicted),
-                                lambda: self.listeners.emit(
-                                    events.MessageBroadcast(room, message, entry)),
-                                outcome)
-        self.listeners.emit(events.MessageBroadcast(room, message, entry))
+            writes = self.writes.history(room, entry)
+            if writes:
+                return self._finish(writes, lambda: history.retract(entry, evicted),
+                                    lambda: self.listeners.emit(
+                                        events.MessageBroadcast(room, message, entry, record)),
+                                    outcome)
+        self.listeners.emit(events.MessageBroadcast(room, message, entry, record))
         return outcome
 
     def change_subject(self, room, session, text):
@@ -209,13 +279,16 @@ class MucApplication:
         if owners is not None and not owners:
             raise NotAcceptable("A room needs at least one owner")
         was_locked = room.locked
+        was_archived = self.archives(room)
 
         def change():
             outcome = room.configure(actor, self.now(), **changes)
             return outcome, self._affiliation_lists(room, actor, owners, admins)
         (outcome, affiliation_changes), checkpoint = self._guarded(room, change)
+        if self.archives(room) != was_archived:  # Prosody's mod_muc_mam codes
+            outcome.status_codes = outcome.status_codes | {171 if was_archived else 170}
         undo = self._gone_if(room, outcome.destroy_room, checkpoint)
-        writes = self.writes.config_changed(room, outcome.old, was_locked)
+        writes = self.writes.config_changed(room, outcome.old, was_locked, was_archived)
         if is_stored(room) and writes and writes[0].method != "replace_room":
             for jid in dict.fromkeys(c.jid for c in affiliation_changes):
                 writes += self.writes.affiliation(room, jid)

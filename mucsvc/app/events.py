@@ -61,11 +61,14 @@ class OccupantLeft:
 @dataclass(slots=True)
 class MessageBroadcast:
     """A groupchat message, rendered once by the edge (``message``), sent to
-    every occupant; ``entry`` is its history record (None if not kept)."""
+    every occupant; ``entry`` is its history record (None if not kept);
+    ``record`` its `ArchivedMessage` (None when the room does not archive
+    it)."""
 
     room: object
     message: object
     entry: object
+    record: object = None
 
 
 @dataclass(slots=True)

@@ -56,6 +56,7 @@ DEFAULTHISTORY = "muc#roomconfig_defaulthistorymessages"
 PRESENCEBROADCAST = "muc#roomconfig_presencebroadcast"
 ALLOWPM = "muc#roomconfig_allowpm"
 ALLOW_MODPM = "{xmpp:prosody.im}muc#allow_modpm"
+ENABLEARCHIVING = "muc#roomconfig_enablearchiving"
 MAXUSERS = "muc#roomconfig_maxusers"
 GETMEMBERLIST = "muc#roomconfig_getmemberlist"
 ROOMADMINS = "muc#roomconfig_roomadmins"
@@ -130,8 +131,12 @@ def _value_text(value) -> str:
 
 # ---- the form an owner fills in ---------------------------------------------
 
-def build_config_form(room, actor_jid: str | None = None) -> data_form.Form:
+def build_config_form(room, actor_jid: str | None = None, *,
+                      archiving: bool | None = None) -> data_form.Form:
     """The configuration form of ``room`` with its current values.
+
+    ``archiving``: whether the room archives now, shown as Prosody's
+    mod_muc_mam field; None leaves the field out (every room archives).
 
     ``actor_jid`` is the owner asking: every owner sees the same form today,
     but Prosody hides some options from non-admins when the service
@@ -140,7 +145,11 @@ def build_config_form(room, actor_jid: str | None = None) -> data_form.Form:
     config = room.config
     form = data_form.Form("form", title=f"Configuration for {room.jid}",
                           instructions=[INSTRUCTIONS], formNamespace=NS_ROOMCONFIG)
-    for form_field in _prosody_fields(room, config) + _extra_fields(room, config):
+    fields = _prosody_fields(room, config)
+    if archiving is not None:
+        fields.append(FormField("boolean", ENABLEARCHIVING, archiving,
+                                label="Enable archiving?"))
+    for form_field in fields + _extra_fields(room, config):
         form.addField(form_field)
     return form
 
@@ -440,6 +449,7 @@ _READERS = {
     PRESENCEBROADCAST: ("presence_broadcast", _presence_broadcast),
     ALLOWPM: ("allow_private_messages", _allow_pm),
     ALLOW_MODPM: ("allow_modpm", _boolean),
+    ENABLEARCHIVING: ("archiving", _boolean),
     MAXUSERS: ("max_users", _max_users),
     GETMEMBERLIST: ("get_member_list", _member_list_roles),
 }

@@ -19,6 +19,11 @@ HINTS = "urn:xmpp:hints"
 HATS = "urn:xmpp:hats:0"
 LEGACY_HATS = "xmpp:prosody.im/protocol/hats:1"
 XML = "http://www.w3.org/XML/1998/namespace"
+CLIENT = "jabber:client"
+MAM = "urn:xmpp:mam:2"
+MAM_EXTENDED = "urn:xmpp:mam:2#extended"
+RSM = "http://jabber.org/protocol/rsm"
+FORWARD = "urn:xmpp:forward:0"
 
 #: Elements in these namespaces belong to the service: a client's copy is
 #: dropped from what it sends, so nobody can spoof status codes, real JIDs,

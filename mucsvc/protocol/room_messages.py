@@ -7,6 +7,7 @@ import uuid
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.context import xmpp_datetime
 from mucsvc.protocol.fanout import Outgoing
+from mucsvc.protocol.archive_render import stanza_id_element
 from mucsvc.protocol.occupant_presence import occupant_id_element
 from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
@@ -91,8 +92,13 @@ class MessageHandler:
             attributes.append(("id", uuid.uuid4().hex[:16]))
         attributes.insert(0, ("from", f"{room.jid}/{occupant.nick}"))
         content = check_size(stanza, message_content(stanza, room.jid), context.service.limits)
-        message = Outgoing("message", attributes, content + occupant_id_element(occupant))
-        historic = is_historic(stanza) and room.history.limit > 0
+        content += occupant_id_element(occupant)
+        app = context.app
+        seq = app.next_message_seq()
+        # XEP-0359: the same id for every recipient, the archive's id too.
+        message = Outgoing("message", attributes, content + stanza_id_element(room.jid, seq))
+        keep = is_historic(stanza)
+        historic = keep and room.history.limit > 0
         replay = None
         chars = 0
         if historic:
@@ -100,7 +106,9 @@ class MessageHandler:
             replay = message.extended(element("delay", (
                 ("xmlns", namespaces.DELAY), ("from", room.jid), ("stamp", xmpp_datetime(now)))))
             chars = len(replay.text)
-        return context.app.groupchat(room, sender, message, replay, chars, historic)
+        # The archive keeps the stanza without what the room adds on the way out.
+        archived = Outgoing("message", attributes, content).text if keep else None
+        return app.groupchat(room, sender, message, replay, chars, historic, seq, archived)
 
     def subject(self, stanza, sender, room):
         text = str(child(stanza, stanza.uri, "subject"))

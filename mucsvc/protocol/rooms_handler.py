@@ -16,6 +16,7 @@ from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol.errors import SERVICE_ERRORS
 from mucsvc.protocol.replies import iq_result, refusal_reply
 from mucsvc.protocol.room_admin import AdminHandler
+from mucsvc.protocol.room_archive import ArchiveHandler
 from mucsvc.protocol.room_register import NS_REGISTER, RegisterHandler
 from mucsvc.protocol.room_iq import IqHandler
 from mucsvc.protocol.room_messages import MessageHandler
@@ -34,7 +35,8 @@ class RoomsHandler:
 
     log = Logger()
 
-    def __init__(self, app, send, secret: bytes, batch_send=None, hats=None):
+    def __init__(self, app, send, secret: bytes, batch_send=None, hats=None,
+                 max_archive_results: int = 50):
         self.context = MucContext(app, send, batch_send, hats)
         self.app = app
         self.presence = PresenceHandler(self.context)
@@ -42,7 +44,11 @@ class RoomsHandler:
         self.iqs = IqHandler(self.context, secret)
         self.admin = AdminHandler(self.context)
         self.register = RegisterHandler(self.context)
+        self.archive = ArchiveHandler(self.context, max_archive_results)
         self.iqs.room_handlers.update({
+            ("get", namespaces.MAM, "query"): self.archive.form,
+            ("set", namespaces.MAM, "query"): self.archive.query,
+            ("get", namespaces.MAM, "metadata"): self.archive.metadata,
             ("get", NS_REGISTER, "query"): self.register.get,
             ("set", NS_REGISTER, "query"): self.register.set,
             ("get", namespaces.MUC_ADMIN, "query"): self.admin.get,
@@ -54,7 +60,7 @@ class RoomsHandler:
         })
         #: Features every room advertises beyond its type's: hats are shown
         #: in presence whether or not anyone wears one.
-        self.room_features: list = [namespaces.HATS]
+        self.room_features: list = [namespaces.HATS, namespaces.STANZA_ID]
 
     @property
     def service(self):
@@ -127,6 +133,8 @@ class RoomsHandler:
                     namespaces.OCCUPANT_ID, NS_REGISTER]
         features += [f for f in room.features() if f != namespaces.MUC]
         features += self.room_features
+        if self.app.archives(room):
+            features += [namespaces.MAM, namespaces.MAM_EXTENDED]
         content += "".join(element("feature", (("var", f),)) for f in features)
         content += roominfo_form(room).toElement().toXml()
         self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.DISCO_INFO),),
@@ -141,7 +149,10 @@ class RoomsHandler:
     def owner_get(self, iq, sender, room, query) -> None:
         if not may_configure(room.affiliation_of(sender)):
             raise Forbidden("Only owners can configure rooms")
-        form = build_config_form(room, sender).toElement().toXml()
+        archiving = None
+        if self.app.archive is not None and not self.service.limits.log_all_rooms:
+            archiving = self.app.archives(room)
+        form = build_config_form(room, sender, archiving=archiving).toElement().toXml()
         self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.MUC_OWNER),), form)))
 
     def owner_set(self, iq, sender, room, query):
@@ -163,7 +174,11 @@ class RoomsHandler:
         if submission.cancelled:
             self.context.send(iq_result(iq))
             return None
-        return self.app.configure(room, sender, submission.config_changes,
+        changes = submission.config_changes
+        if "archiving" in changes and changes["archiving"] == self.app.archives(room):
+            # The form showed the effective value: sent back, it changes nothing.
+            del changes["archiving"]
+        return self.app.configure(room, sender, changes,
                                   owners=submission.owners, admins=submission.admins,
                                   acknowledge=lambda: self.context.send(iq_result(iq)))
 

@@ -36,6 +36,8 @@ class RoomConfig:
     ``get_member_list``: roles (besides admins and owners, who always may)
     allowed to retrieve the member list.  ``allow_modpm``: private messages to
     and from moderators are always allowed (Prosody's ``allow_modpm``).
+    ``archiving``: whether messages go to the room's archive (XEP-0313);
+    None follows the service's default (`ServiceLimits.archiving_enabled`).
     """
 
     name: str = ""
@@ -56,6 +58,7 @@ class RoomConfig:
     get_member_list: frozenset = frozenset()
     allow_private_messages: str = "anyone"
     allow_modpm: bool = False
+    archiving: bool | None = None
 
     @property
     def anonymous(self) -> bool:
@@ -86,6 +89,8 @@ class RoomConfig:
         for name in ("name", "description", "language"):
             if not isinstance(getattr(self, name), str):
                 raise NotAcceptable(f"{name} must be text")
+        if self.archiving is not None and not isinstance(self.archiving, bool):
+            raise NotAcceptable("archiving must be a boolean or unset")
         if self.password is not None and not isinstance(self.password, str):
             raise NotAcceptable("password must be text")
         if self.whois not in WHOIS_VALUES:
@@ -141,6 +146,7 @@ class ServiceLimits:
     messages and presence per second, with bursts (0: no limit).
     ``max_chars``: longest message body; ``max_stanza_size``: largest
     message or presence payload, in characters of XML.
+    ``log_by_default``/``log_all_rooms``: see `archiving_enabled`.
     """
 
     max_history_messages: int | None = None
@@ -155,6 +161,16 @@ class ServiceLimits:
     burst_factor: int = 1
     max_chars: int | None = None
     max_stanza_size: int | None = None
+    log_by_default: bool = True
+    log_all_rooms: bool = False
+
+    def archiving_enabled(self, config: RoomConfig) -> bool:
+        """Whether a room with ``config`` archives its messages: always with
+        ``log_all_rooms``, else as its owner chose, else ``log_by_default``
+        (Prosody's ``muc_log_all_rooms`` / ``muc_log_by_default``)."""
+        if self.log_all_rooms:
+            return True
+        return self.log_by_default if config.archiving is None else config.archiving
 
     def __post_init__(self):
         if self.max_history_messages is not None and (

@@ -14,16 +14,23 @@ class HistoryEntry:
 
     ``payload`` is the opaque message the protocol layer will replay;
     ``chars`` is its serialized size as measured by the caller (used for
-    ``maxchars``); ``stamp`` is when the room received it (seconds).
+    ``maxchars``); ``stamp`` is when the room received it (seconds);
+    ``seq`` its message number (its stanza id, see
+    `mucsvc.storage.archive`; None for entries older than ids) and
+    ``author`` the sender's bare JID (None if unknown): what moderation
+    and retraction look a message up by.
     """
 
-    __slots__ = ("stamp", "nick", "payload", "chars")
+    __slots__ = ("stamp", "nick", "payload", "chars", "seq", "author")
 
-    def __init__(self, stamp: float, nick: str, payload, chars: int = 0):
+    def __init__(self, stamp: float, nick: str, payload, chars: int = 0,
+                 seq: int | None = None, author: str | None = None):
         self.stamp = stamp
         self.nick = nick
         self.payload = payload
         self.chars = chars
+        self.seq = seq
+        self.author = author
 
     def __repr__(self):
         return f"HistoryEntry(stamp={self.stamp!r}, nick={self.nick!r}, chars={self.chars!r})"
@@ -70,6 +77,14 @@ class History:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def find(self, seq: int) -> HistoryEntry | None:
+        """The entry of message ``seq`` (newest first: what is moderated is
+        usually recent)."""
+        for entry in reversed(self._entries):
+            if entry.seq == seq:
+                return entry
+        return None
 
     def __len__(self):
         return len(self._entries)

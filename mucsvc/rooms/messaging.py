@@ -37,13 +37,13 @@ class MessagingRules:
     __slots__ = ()
 
     def groupchat(self, full_jid: str, now: float, *, payload=None, chars: int = 0,
-                  historic: bool = True) -> GroupchatMessage:
+                  historic: bool = True, seq: int | None = None) -> GroupchatMessage:
         """A groupchat message from ``full_jid`` to the room.
 
         `NotOccupant` from outside the room, `Forbidden` from a visitor.
         ``historic``: whether this kind of message belongs in the history
         (Prosody keeps messages with a body, honouring store hints); it is
-        recorded with ``chars`` as its size.  Subject changes go to
+        recorded with ``chars`` as its size and ``seq`` as its number.  Subject changes go to
         `change_subject` (see `is_subject_change`).
         """
         sender = self._by_jid.get(full_jid)
@@ -52,7 +52,7 @@ class MessagingRules:
         if not may_speak(sender.role):
             raise Forbidden("Visitors may not speak in this room")
         if historic and self.history.limit:
-            entry = HistoryEntry(now, sender.nick, payload, chars)
+            entry = HistoryEntry(now, sender.nick, payload, chars, seq, sender.bare_jid)
             self.history.append(entry)
             return GroupchatMessage(sender, entry)
         return GroupchatMessage(sender)

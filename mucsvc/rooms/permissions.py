@@ -134,3 +134,12 @@ def may_list_affiliation(*, actor_affiliation: Affiliation, actor_role: Role,
 def may_list_role(actor_role: Role) -> bool:
     """Only moderators may list occupants by role (XEP-0045 §8.5, §9.8)."""
     return actor_role is Role.MODERATOR
+
+
+def may_read_archive(affiliation: Affiliation, *, members_only: bool) -> bool:
+    """Who may query a room's archive (Prosody's mod_muc_mam): anyone not
+    banned, and in a members-only room anyone affiliated, whether in the
+    room or not (a phone that was away asks for what it missed)."""
+    if affiliation is Affiliation.OUTCAST:
+        return False
+    return not members_only or affiliation is not Affiliation.NONE

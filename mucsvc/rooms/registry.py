@@ -61,6 +61,10 @@ class RoomRegistry:
         """Rooms listed in the service's disco#items: public and unlocked."""
         return [room for room in self._rooms.values() if room.discoverable]
 
+    def archives(self, room: Room) -> bool:
+        """Whether ``room``'s messages go to its archive."""
+        return self.limits.archiving_enabled(room.config)
+
     def room(self, room_jid: str) -> Room | None:
         return self._rooms.get(room_jid)
 

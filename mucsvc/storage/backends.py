@@ -10,8 +10,10 @@ nowhere for ``memory:``.
 from __future__ import annotations
 
 from mucsvc.storage.memory import MemoryRoomStore
+from mucsvc.storage.memory_archive import MemoryArchive
 from mucsvc.storage.secret import EphemeralSecret, SecretFile
 from mucsvc.storage.sqlite import SQLiteRoomStore
+from mucsvc.storage.sqlite_archive import SQLiteArchive
 
 MEMORY = "memory:"
 
@@ -24,6 +26,14 @@ def open_store(setting: str):
     if setting == MEMORY:
         return MemoryRoomStore()
     return SQLiteRoomStore(setting)
+
+
+def open_archive(setting: str):
+    """The room archive beside the store the ``storage`` setting names: in
+    the same SQLite file, or in memory."""
+    if setting in _EPHEMERAL:
+        return MemoryArchive()
+    return SQLiteArchive(setting)
 
 
 def secret_source(setting: str, secret_file: str | None = None):

@@ -141,8 +141,8 @@ def subject_from_row(text, nick, stamp) -> Subject:
 
 
 def history_row(entry) -> tuple:
-    """``(stamp, nick, payload, chars)`` of a `HistoryEntry` whose payload is
-    the serialized stanza text."""
+    """``(stamp, nick, payload, chars, seq, author)`` of a `HistoryEntry`
+    whose payload is the serialized stanza text."""
     if not isinstance(entry, HistoryEntry):
         raise TypeError(f"entry must be a HistoryEntry, not {type(entry).__name__}")
     if not isinstance(entry.payload, str):
@@ -151,11 +151,17 @@ def history_row(entry) -> tuple:
         raise TypeError("a history nick must be text")
     if isinstance(entry.chars, bool) or not isinstance(entry.chars, int) or entry.chars < 0:
         raise TypeError("history chars must be a non-negative integer")
-    return _number("history stamp", entry.stamp), entry.nick, entry.payload, entry.chars
+    if entry.seq is not None and (isinstance(entry.seq, bool) or not isinstance(entry.seq, int)):
+        raise TypeError("a history message number must be an integer or None")
+    if entry.author is not None and not isinstance(entry.author, str):
+        raise TypeError("a history author must be text or None")
+    return (_number("history stamp", entry.stamp), entry.nick, entry.payload, entry.chars,
+            entry.seq, entry.author)
 
 
-def history_from_row(stamp, nick, payload, chars) -> HistoryEntry:
-    return HistoryEntry(stamp=stamp, nick=nick, payload=payload, chars=chars)
+def history_from_row(stamp, nick, payload, chars, seq=None, author=None) -> HistoryEntry:
+    return HistoryEntry(stamp=stamp, nick=nick, payload=payload, chars=chars, seq=seq,
+                        author=author)
 
 
 def check_limit(limit) -> int:

@@ -53,6 +53,34 @@ CREATE TABLE service (
 """
 
 
+# v2: the room archive (see `mucsvc.storage.archive`), and the history's
+# message numbers and authors (what moderation looks entries up by).  A message's ``seq``
+# is its id and its time; rooms are numbered (``archive_rooms``) so a row
+# carries a small integer rather than the room's JID, and a dropped room's
+# number is never reused (AUTOINCREMENT) while ``archive_dropped`` lists the
+# numbers whose rows are still to be reclaimed.
+_V2 = """
+CREATE TABLE archive_rooms (
+    id  INTEGER PRIMARY KEY AUTOINCREMENT,
+    jid TEXT NOT NULL UNIQUE
+);
+CREATE TABLE archive_dropped (
+    room INTEGER PRIMARY KEY
+);
+CREATE TABLE archive (
+    seq       INTEGER PRIMARY KEY,
+    room      INTEGER NOT NULL,
+    nick      TEXT NOT NULL,
+    author    TEXT NOT NULL,
+    payload   TEXT NOT NULL,
+    retracted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX archive_by_room ON archive (room, seq);
+ALTER TABLE history ADD COLUMN seq_id INTEGER;
+ALTER TABLE history ADD COLUMN author TEXT;
+"""
+
+
 def _statements(script: str) -> list:
     return [s.strip() for s in script.split(";") if s.strip()]
 
@@ -62,8 +90,13 @@ def _v0_to_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    for statement in _statements(_V2):
+        conn.execute(statement)
+
+
 #: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
-MIGRATIONS = [_v0_to_v1]
+MIGRATIONS = [_v0_to_v1, _v1_to_v2]
 
 
 def current_version() -> int:

@@ -129,7 +129,7 @@ class SQLiteRoomStore:
                 "SELECT room_id, user, affiliation, data FROM affiliations"
                 " ORDER BY room_id, user").fetchall()
             history = conn.execute(
-                "SELECT room_id, stamp, nick, payload, chars FROM history"
+                "SELECT room_id, stamp, nick, payload, chars, seq_id, author FROM history"
                 " ORDER BY room_id, seq").fetchall()
         by_id = {}
         result = []
@@ -215,8 +215,9 @@ class SQLiteRoomStore:
                              " VALUES (?, ?, ?, ?)",
                              [(room_id, user, affiliation.value, data)
                               for user, affiliation, data in affiliations])
-            conn.executemany("INSERT INTO history (room_id, stamp, nick, payload, chars)"
-                             " VALUES (?, ?, ?, ?, ?)", [(room_id, *row) for row in history])
+            conn.executemany("INSERT INTO history (room_id, stamp, nick, payload, chars,"
+                             " seq_id, author) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             [(room_id, *row) for row in history])
         return step
 
     def _delete_room(self, room_jid):
@@ -255,8 +256,8 @@ class SQLiteRoomStore:
 
         def step(conn):
             room_id = self._room_id(conn, room_jid)
-            conn.execute("INSERT INTO history (room_id, stamp, nick, payload, chars)"
-                         " VALUES (?, ?, ?, ?, ?)", (room_id, *row))
+            conn.execute("INSERT INTO history (room_id, stamp, nick, payload, chars, seq_id,"
+                         " author) VALUES (?, ?, ?, ?, ?, ?, ?)", (room_id, *row))
             # Everything at or below the (limit+1)-th newest goes; the index
             # on (room_id, seq) makes this a short range scan.
             conn.execute("DELETE FROM history WHERE room_id = ?1 AND seq <= ("

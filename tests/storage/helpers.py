@@ -15,7 +15,7 @@ EVERY_FIELD_CHANGED = RoomConfig(
     max_users=42,
     presence_broadcast=frozenset({Role.MODERATOR, Role.PARTICIPANT}),
     get_member_list=frozenset({Role.VISITOR, Role.MODERATOR}),
-    allow_private_messages="moderators", allow_modpm=True,
+    allow_private_messages="moderators", allow_modpm=True, archiving=False,
 )
 
 PERSISTENT = RoomConfig(persistent=True)

@@ -1,0 +1,141 @@
+"""`RoomArchive`: the application's side of the room archive.
+
+It listens to the application's events: every archived groupchat message
+(`MessageBroadcast` with a ``record``) is queued and written in batches,
+one transaction every ``flush_interval`` seconds, so that the fan-out never
+waits for the disk and a busy room costs one commit per interval rather
+than one per message.  The price, stated in the README: a ``kill -9`` (or
+a power loss) may lose the messages of the last ``flush_interval``; a clean
+stop writes everything.  Readers never see that gap: every query and
+lookup writes the queue first.
+
+A write that fails keeps its batch for the next attempt (and counts the
+failure); only when ``max_pending`` messages are waiting are the oldest
+given up, with a log line, so a store that is gone for good cannot
+exhaust memory.
+
+A room that is destroyed loses its archive (as in Prosody): its queued
+messages are dropped and the store forgets the room at once; the rows are
+reclaimed by `housekeeping`, in bounded batches, together with messages
+older than ``expires_after`` seconds.
+"""
+
+from __future__ import annotations
+
+from twisted.logger import Logger
+
+from mucsvc.app import events
+from mucsvc.storage.archive import MessageIds, seq_at
+
+#: Rows deleted per store call by housekeeping: each call is short enough
+#: not to hold up the reactor, whatever has to go.
+HOUSEKEEPING_BATCH = 2000
+
+
+class RoomArchive:
+    """Batches ``archive`` (an ``IArchive``) writes on ``clock``."""
+
+    log = Logger()
+
+    def __init__(self, archive, clock, *, flush_interval: float = 0.1,
+                 expires_after: float | None = None, max_pending: int = 100_000):
+        self.archive = archive
+        self.clock = clock
+        self.flush_interval = flush_interval
+        self.expires_after = expires_after
+        self.max_pending = max_pending
+        self.ids = MessageIds(clock, archive.newest_seq())
+        self._pending: list = []
+        self._call = None
+        #: Batches the store refused, and messages given up for good.
+        self.failures = 0
+        self.lost = 0
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    # ---- listener ---------------------------------------------------------------
+
+    def __call__(self, event) -> None:
+        if type(event) is events.MessageBroadcast:
+            if event.record is not None:
+                self._pending.append(event.record)
+                if self._call is None:
+                    self._call = self.clock.callLater(self.flush_interval, self._flush_due)
+        elif type(event) is events.RoomDestroyed:
+            self.forget(event.outcome.room.jid)
+        elif getattr(getattr(event, "outcome", None), "destroy_room", False):
+            # The change emptied a temporary room: it is gone, like a destroyed one.
+            self.forget(event.room.jid)
+
+    def forget(self, room_jid: str) -> None:
+        """The room is gone: so is its archive."""
+        self._pending = [m for m in self._pending if m.room_jid != room_jid]
+        self.archive.drop_room(room_jid)
+
+    # ---- writing ----------------------------------------------------------------
+
+    def _flush_due(self) -> None:
+        self._call = None
+        self.flush()
+
+    def flush(self) -> bool:
+        """Write every queued message now; False if the store refused (they
+        stay queued and another attempt is scheduled)."""
+        if not self._pending:
+            return True
+        batch, self._pending = self._pending, []
+        try:
+            self.archive.append(batch)
+        except Exception:
+            self.failures += 1
+            self.log.failure("could not archive {count} messages; will retry", count=len(batch))
+            self._pending = batch + self._pending
+            excess = len(self._pending) - self.max_pending
+            if excess > 0:
+                del self._pending[:excess]
+                self.lost += excess
+                self.log.error("gave up archiving {count} messages: the archive has refused "
+                               "writes for too long", count=excess)
+            if self._call is None:
+                self._call = self.clock.callLater(self.flush_interval, self._flush_due)
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Write what is queued (a clean stop loses nothing)."""
+        if self._call is not None and self._call.active():
+            self._call.cancel()
+        self._call = None
+        self.flush()
+
+    # ---- reading ----------------------------------------------------------------
+
+    def query(self, room_jid: str, query):
+        self.flush()
+        return self.archive.query(room_jid, query)
+
+    def get(self, room_jid: str, seq: int):
+        self.flush()
+        return self.archive.get(room_jid, seq)
+
+    def bounds(self, room_jid: str):
+        self.flush()
+        return self.archive.bounds(room_jid)
+
+    def retract(self, room_jid: str, seq: int, tombstone: str) -> bool:
+        self.flush()
+        return self.archive.retract(room_jid, seq, tombstone)
+
+    # ---- upkeep -----------------------------------------------------------------
+
+    def housekeeping(self, now: float) -> int:
+        """Reclaim dropped rooms and expired messages, one batch each, and
+        another soon while batches come back full; how many rows went."""
+        gone = self.archive.purge(HOUSEKEEPING_BATCH)
+        if self.expires_after is not None:
+            gone += self.archive.expire(seq_at(now - self.expires_after), HOUSEKEEPING_BATCH)
+        if gone >= HOUSEKEEPING_BATCH:  # more to do: go on soon, between other work
+            self.clock.callLater(0.05, lambda: self.housekeeping(self.clock.seconds()))
+        return gone

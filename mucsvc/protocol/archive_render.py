@@ -1,0 +1,67 @@
+"""Archived messages as stanzas: stanza ids, history replay, MAM results.
+
+The archive keeps a message as the reflected stanza's text with an empty
+``to`` (see `mucsvc.storage.archive`); everything the room adds on the way
+out (its stanza id, a delay, the sender's real JID for those allowed to
+see it) is added here, when it is read.
+"""
+
+from __future__ import annotations
+
+from mucsvc.protocol import namespaces
+from mucsvc.protocol.context import xmpp_datetime
+from mucsvc.protocol.fanout import Outgoing
+from mucsvc.protocol.xmltext import element
+from mucsvc.storage.archive import sid_text
+
+_EMPTY_TO = ' to=""'
+
+
+def stanza_id_element(room_jid: str, seq: int) -> str:
+    return element("stanza-id", (("xmlns", namespaces.STANZA_ID), ("by", room_jid),
+                                 ("id", sid_text(seq))))
+
+
+def history_replay(message) -> tuple:
+    """``(payload, chars)`` of the history entry for an archived message: the
+    stanza as a joiner gets it, with the room's delay and stanza id."""
+    stored = Outgoing.from_text(message.payload)
+    replay = stored.extended(
+        stanza_id_element(message.room_jid, message.seq)
+        + element("delay", (("xmlns", namespaces.DELAY), ("from", message.room_jid),
+                            ("stamp", xmpp_datetime(message.stamp)))))
+    return replay, len(replay.text)
+
+
+def forwarded_message(message, *, real_jid: bool) -> str:
+    """The archived stanza as XEP-0297 forwards it: in the client namespace,
+    without the empty ``to``; with the sender's real JID in a muc#user item
+    when ``real_jid`` (non-anonymous rooms, moderators)."""
+    text = message.payload
+    head, _, tail = text.partition(_EMPTY_TO)
+    if not head.startswith("<message"):
+        raise ValueError(f"not an archived message: {text[:80]!r}")
+    text = f'{head} xmlns="{namespaces.CLIENT}"{tail}'
+    if real_jid and message.author:
+        item = element("x", (("xmlns", namespaces.MUC_USER),),
+                       element("item", (("jid", message.author),)))
+        if text.endswith("/>"):
+            text = text[:-2] + ">" + item + "</message>"
+        else:
+            text = text[:-len("</message>")] + item + "</message>"
+    return text
+
+
+def result_message(to_jid: str, room_jid: str, query_id: str | None, message,
+                   *, real_jid: bool) -> str:
+    """One ``<result/>`` of a MAM query (XEP-0313 §4.2)."""
+    result_attrs = [("xmlns", namespaces.MAM)]
+    if query_id is not None:
+        result_attrs.append(("queryid", query_id))
+    result_attrs.append(("id", message.sid))
+    forwarded = element("forwarded", (("xmlns", namespaces.FORWARD),),
+                        element("delay", (("xmlns", namespaces.DELAY),
+                                          ("stamp", xmpp_datetime(message.stamp))))
+                        + forwarded_message(message, real_jid=real_jid))
+    return element("message", (("to", to_jid), ("from", room_jid)),
+                   element("result", tuple(result_attrs), forwarded))
