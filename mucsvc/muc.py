@@ -22,7 +22,7 @@ from twisted.logger import Logger
 from mucsvc.app import MucApplication
 from mucsvc.app.archive import RoomArchive
 from mucsvc.app.persistence import RoomWrites
-from mucsvc.protocol.archive_render import history_replay
+from mucsvc.protocol.archive_render import archived_text, history_replay
 from mucsvc.protocol.broadcaster import RoomBroadcaster
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.hats_element import HatsElements
@@ -60,10 +60,9 @@ class MUCService(service.Service):
         if archive is not None:
             self.archive = RoomArchive(archive, clock, flush_interval=archive_flush_interval,
                                        expires_after=archive_expires_after)
-        writes = RoomWrites(lambda payload: payload.text, Outgoing.from_text,
-                            lambda room: self.app.archives(room))
+        writes = RoomWrites(lambda payload: payload.text, Outgoing.from_text)
         self.app = MucApplication(self.rooms, store, writes, clock, self.archive)
-        restored = self.app.restore(history_replay)
+        restored = self.app.restore(history_replay, archived_text)
         if restored:
             self.log.info("restored {count} persistent rooms", count=restored)
         self.handler = RoomsHandler(self.app, send, derive_key(secret, b"iq-relay"),

@@ -72,18 +72,45 @@ class MucApplication:
     def now(self) -> float:
         return self.clock.seconds()
 
-    def restore(self, replay=None) -> int:
-        """Bring back the stored rooms (at start-up).  The history of a room
-        that archives comes from its archive: its newest messages, each
-        made a history payload by ``replay(archived message)`` (the edge's)."""
+    def restore(self, replay=None, archived_text=None) -> int:
+        """Bring back the stored rooms (at start-up).
+
+        A room that archives gets its history from its archive: its newest
+        messages, each made a history payload by ``replay(archived
+        message)`` (the edge's).  Before that, messages its stored history
+        holds but its archive lacks (a crash came before the archive's
+        batch was written) are archived, ``archived_text(entry, room JID)``
+        giving the archive's text of a history entry: the history, written
+        with every message, is what makes the archive survive a crash.
+        """
         if self.store is None:
             return 0
         count = self.writes.restore(self.store, self.rooms)
         if self.archive is not None and replay is not None:
             for room in self.rooms.rooms():
                 if self.archives(room):
+                    if archived_text is not None:
+                        self._recover(room, archived_text)
                     self._refill_history(room, replay)
         return count
+
+    def _recover(self, room, archived_text) -> None:
+        bounds = self.archive.bounds(room.jid)
+        newest = bounds[1].seq if bounds is not None else 0
+        missing = []
+        for entry in room.history:
+            if entry.seq is not None and entry.seq > newest:
+                try:
+                    text = archived_text(entry, room.jid)
+                except ValueError:
+                    continue
+                missing.append(ArchivedMessage(entry.seq, room.jid, entry.nick,
+                                               entry.author or "", text))
+        if missing:
+            self.archive.archive.append(missing)
+            self.archive.ids.raise_floor(missing[-1].seq)
+            self.log.info("{room}: archived {count} messages a crash had kept from the archive",
+                          room=room.jid, count=len(missing))
 
     def _refill_history(self, room, replay) -> None:
         history = room.history
@@ -288,7 +315,7 @@ class MucApplication:
         if self.archives(room) != was_archived:  # Prosody's mod_muc_mam codes
             outcome.status_codes = outcome.status_codes | {171 if was_archived else 170}
         undo = self._gone_if(room, outcome.destroy_room, checkpoint)
-        writes = self.writes.config_changed(room, outcome.old, was_locked, was_archived)
+        writes = self.writes.config_changed(room, outcome.old, was_locked)
         if is_stored(room) and writes and writes[0].method != "replace_room":
             for jid in dict.fromkeys(c.jid for c in affiliation_changes):
                 writes += self.writes.affiliation(room, jid)

@@ -28,25 +28,19 @@ class RoomWrites:
 
     log = Logger()
 
-    def __init__(self, payload_text, payload_from_text, archives=lambda room: False):
+    def __init__(self, payload_text, payload_from_text):
         self._text = payload_text
         self._from_text = payload_from_text
-        #: ``archives(room)``: whether the room's archive holds its messages;
-        #: such a room's history is not written here (the archive is its
-        #: durable record and refills it at start-up).
-        self._archives = archives
 
     def created(self, room) -> list:
         """A new room: stored at once when it is persistent and not locked."""
         return [Write("replace_room", (self.snapshot(room),))] if is_stored(room) else []
 
-    def config_changed(self, room, old_config, was_locked: bool, was_archived: bool = False) -> list:
+    def config_changed(self, room, old_config, was_locked: bool) -> list:
         was_stored = old_config.persistent and not was_locked
         if is_stored(room):
-            if was_stored and not (was_archived and not self._archives(room)):
+            if was_stored:
                 return [Write("save_room", (room.jid, room.config))]
-            # New to the store, or its archive no longer keeps its history:
-            # written whole, history included.
             return [Write("replace_room", (self.snapshot(room),))]
         return [Write("delete_room", (room.jid,))] if was_stored else []
 
@@ -60,7 +54,7 @@ class RoomWrites:
         return [Write("save_subject", (room.jid, room.subject))] if is_stored(room) else []
 
     def history(self, room, entry) -> list:
-        if not is_stored(room) or self._archives(room):
+        if not is_stored(room):
             return []
         return [Write("append_history", (room.jid, self._stored_entry(entry), room.history.limit))]
 

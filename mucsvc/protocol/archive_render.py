@@ -33,6 +33,20 @@ def history_replay(message) -> tuple:
     return replay, len(replay.text)
 
 
+def archived_text(entry, room_jid: str) -> str:
+    """The archive's text of a history entry (its payload: the reflected
+    stanza, then the room's stanza id and delay, which this drops); for
+    archiving what a crash kept from the archive.  `ValueError` for an
+    entry of another shape."""
+    text = entry.payload.text if isinstance(entry.payload, Outgoing) else entry.payload
+    if entry.seq is None:
+        raise ValueError("an entry without a message number")
+    cut = text.rfind(stanza_id_element(room_jid, entry.seq))
+    if cut < 0 or not text.endswith("</message>"):
+        raise ValueError("not a history entry of this room")
+    return text[:cut] + "</message>"
+
+
 def forwarded_message(message, *, real_jid: bool) -> str:
     """The archived stanza as XEP-0297 forwards it: in the client namespace,
     without the empty ``to``; with the sender's real JID in a muc#user item
