@@ -31,7 +31,7 @@ import tempfile
 import time
 import tomllib
 
-from bench import procs, profile, workloads
+from bench import archive, procs, profile, workloads
 from bench.workloads import Rooms
 from bench.xmpp import Pump, accept_component, connect_component
 
@@ -47,7 +47,7 @@ ROOM_DOMAINS = {
     "behind": "muc.localhost",
     "ceiling": "echo.localhost",
 }
-WORKLOADS = ("joins", "fanout", "memory", "scaling")
+WORKLOADS = ("joins", "fanout", "memory", "scaling", "archive", "archive-query")
 
 
 # -- one system, freshly started ---------------------------------------------------
@@ -214,6 +214,22 @@ async def scaling(session: Session, options, occupants: int) -> dict:
     }
 
 
+class Measured:
+    """A figure measured in this process (no stanza counts to check)."""
+
+    ok = True
+    name = "in-process"
+
+
+def archive_query(options, workdir: pathlib.Path) -> dict:
+    figures = archive.measure(workdir, rooms=options.archive_rooms,
+                              messages=options.archive_messages, others=options.archive_others,
+                              queries=options.archive_queries,
+                              progress=lambda line: print(line, flush=True))
+    shutil.rmtree(workdir, ignore_errors=True)
+    return {key: (value, Measured()) for key, value in figures.items()}
+
+
 # -- profiling -------------------------------------------------------------------------
 
 
@@ -263,6 +279,16 @@ def figure_rows(options):
                    f"{options.memory_occupants})", "lower", "{:.2f}"),
         ("memory_time", f"idle memory: seconds to join "
                         f"{options.memory_rooms * options.memory_occupants:,}", "lower", "{:.2f}"),
+    ]
+    rows += [
+        ("fanout_unarchived", "fan-out, archiving off: deliveries/s", "higher", "{:,.0f}"),
+        ("fanout_archived", "fan-out, archiving on: deliveries/s", "higher", "{:,.0f}"),
+        ("last50_ms", f"archive: ms for the last 50 of {options.archive_messages:,}",
+         "lower", "{:.2f}"),
+        ("page_us_10000", "archive: us/message paging 10k", "lower", "{:.1f}"),
+        ("page_us_100000", "archive: us/message paging 100k", "lower", "{:.1f}"),
+        ("bytes_per_message", "archive: bytes on disk per message", "lower", "{:.0f}"),
+        ("xml_per_message", "archive: bytes of XML per message", "lower", "{:.0f}"),
     ]
     for n in options.scaling:
         rows += [
@@ -345,6 +371,19 @@ def targets(options, m) -> list[str]:
         if (s, "memory") in m:
             check(f"{SYSTEMS[s]}: <= 1.5 KB RSS per occupant ({m[s, 'memory']:.2f} KB)",
                   m[s, "memory"] <= 1.5)
+    if ("direct", "fanout_archived") in m and ("direct", "fanout_unarchived") in m:
+        ratio = m["direct", "fanout_archived"] / m["direct", "fanout_unarchived"]
+        check(f"fan-out with archiving >= 0.85x without ({ratio:.2f}x)", ratio >= 0.85)
+    if ("direct", "last50_ms") in m:
+        check(f"last 50 of {options.archive_messages:,} archived <= 5 ms "
+              f"({m['direct', 'last50_ms']:.2f} ms)", m["direct", "last50_ms"] <= 5)
+    if ("direct", "page_us_100000") in m and ("direct", "page_us_10000") in m:
+        growth = m["direct", "page_us_100000"] / m["direct", "page_us_10000"]
+        check(f"paging linear in room size (per-message cost x{growth:.2f} from 10k to 100k)",
+              growth <= 1.5)
+    if ("direct", "bytes_per_message") in m:
+        ratio = m["direct", "bytes_per_message"] / m["direct", "xml_per_message"]
+        check(f"archive bytes <= 1.5x the message's XML ({ratio:.2f}x)", ratio <= 1.5)
     for s in ("direct",):  # behind Prosody, Prosody's routing sets the pace
         us = [(n, m[s, f"scale{n}_us"]) for n in options.scaling if (s, f"scale{n}_us") in m]
         if len(us) >= 2:
@@ -411,6 +450,14 @@ def parse_args(argv):
     parser.add_argument("--scaling-rooms", type=int, default=10)
     parser.add_argument("--scaling-deliveries", type=int, default=200_000,
                         help="scaling: deliveries per room size (messages per room follow)")
+    parser.add_argument("--archive-messages", type=int, default=1_000_000,
+                        help="archive queries: messages in the queried room")
+    parser.add_argument("--archive-rooms", type=int, default=100,
+                        help="archive queries: rooms in the archive")
+    parser.add_argument("--archive-others", type=int, default=10_000,
+                        help="archive queries: messages in each other room")
+    parser.add_argument("--archive-queries", type=int, default=200,
+                        help="archive queries: how many (median)")
     parser.add_argument("--window", type=int, default=20_000,
                         help="expected answers kept in flight")
     parser.add_argument("--memory-window", type=int, default=1000,
@@ -442,6 +489,8 @@ def parse_args(argv):
         options.memory_rooms, options.memory_occupants = 50, 10
         options.scaling = "5,10,20"
         options.scaling_rooms, options.scaling_deliveries = 3, 3000
+        options.archive_messages, options.archive_rooms = 20_000, 5
+        options.archive_others, options.archive_queries = 1000, 20
     try:
         options.muc_settings = tomllib.loads("\n".join(options.muc_setting))
     except tomllib.TOMLDecodeError as e:
@@ -470,16 +519,31 @@ async def run_all(options, workdir: pathlib.Path) -> dict:
             plan.append("memory")
         if "scaling" in options.workloads:
             plan += [("scaling", n) for n in options.scaling]
+        if "archive" in options.workloads:
+            plan += ["archive-off", "archive-on"]
+        if "archive-query" in options.workloads and "direct" in options.systems:
+            print(f"run {run + 1}/{options.runs}: archive queries (in process)", flush=True)
+            per_run["direct"].update(archive_query(options, workdir / f"run{run}-archive"))
         for item in plan:
             for system in options.systems:
                 if item == "memory" and system == "ceiling":
+                    continue
+                if item in ("archive-off", "archive-on") and system != "direct":
                     continue
                 where = workdir / f"run{run}-{system}-{item if isinstance(item, str) else item[1]}"
                 options.cprofile = (f"{cprofile_base}.{run}.{where.name}"
                                     if cprofile_base and system == "direct" else None)
                 print(f"run {run + 1}/{options.runs}: {SYSTEMS[system]}: "
                       f"{item if isinstance(item, str) else 'scaling %d' % item[1]}", flush=True)
-                async with Session(system, where, options) as session:
+                base_settings = options.muc_settings
+                if item in ("archive-off", "archive-on"):
+                    options.muc_settings = {**base_settings,
+                                            "muc_log_by_default": item == "archive-on"}
+                try:
+                    session_cm = Session(system, where, options)
+                finally:
+                    options.muc_settings = base_settings
+                async with session_cm as session:
                     if options.py_spy and system == "direct" and run == 0:
                         session.profiler = (PySpy(pathlib.Path(options.py_spy)),
                                             options.py_spy_phase)
@@ -489,11 +553,16 @@ async def run_all(options, workdir: pathlib.Path) -> dict:
                             "fanout" in options.workloads)
                     elif item == "memory":
                         figures = await memory(session, options)
+                    elif item in ("archive-off", "archive-on"):
+                        figures = await joins_and_fanout(session, options, False, True)
+                        key = "fanout_archived" if item == "archive-on" else "fanout_unarchived"
+                        figures = {key: figures["fanout"]}
                     else:
                         figures = await scaling(session, options, item[1])
                 per_run[system].update(figures)
                 for key, (value, result) in figures.items():
-                    if key in ("joins", "fanout", "memory") or \
+                    if key in ("joins", "fanout", "memory", "fanout_archived",
+                               "fanout_unarchived") or \
                             key.startswith("scale") and "_" not in key:
                         extra = ""
                         if key == "memory":
