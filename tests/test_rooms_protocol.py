@@ -471,6 +471,14 @@ class AdministrationTests(unittest.TestCase):
         out = self.h.receive(config_submit(ROMEO, [("muc#roomconfig_membersonly", "1")]))
         juliet = to(out, JULIET)
         self.assertEqual((juliet[0]["type"], codes(juliet[0])), ("unavailable", ["322", "110"]))
+        # The owner who stays sees her leave, without the 322 that clients
+        # (poezio) take for their own removal; then the 104 notice.
+        gone = [s for s in to(out, ROMEO) if s.name == "presence"]
+        self.assertEqual([(s["from"], s["type"], codes(s)) for s in gone],
+                         [(f"{ROOM}/juliet", "unavailable", [])])
+        self.assertEqual(items(gone[0]), [{"affiliation": "none", "role": "none", "jid": JULIET}])
+        notices = [s for s in to(out, ROMEO) if s.name == "message"]
+        self.assertEqual([codes(s) for s in notices], [["104"]])
         [error] = self.h.join(JULIET, "juliet")
         self.assertEqual(condition(error)[0], "registration-required")
 
