@@ -64,8 +64,10 @@ class Config:
     muc_room_default_history_length: int = 20
     muc_room_default_allow_member_invites: bool = False
     # Limits that keep one user or room from starving the others.
-    muc_event_rate: float = 0.5
-    muc_burst_factor: int = 40
+    muc_event_rate: float = 1.0
+    muc_burst_factor: int = 60
+    muc_bodyless_event_rate: float = 2.0
+    muc_bodyless_burst_factor: int = 30
     muc_max_char_count: int = 5664
     muc_max_stanza_size: int = 65536
     max_occupants: int = 1000
@@ -108,6 +110,8 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "muc_room_default_allow_member_invites": ((bool,), "true or false"),
     "muc_event_rate": ((int, float), "a number of events per second (0: no limit)"),
     "muc_burst_factor": ((int,), "an integer"),
+    "muc_bodyless_event_rate": ((int, float), "a number of events per second (0: no limit)"),
+    "muc_bodyless_burst_factor": ((int,), "an integer"),
     "muc_max_char_count": ((int,), "an integer"),
     "muc_max_stanza_size": ((int,), "a number of bytes"),
     "max_occupants": ((int,), "an integer"),
@@ -289,10 +293,11 @@ def _toml_type(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-_POSITIVE = ("muc_room_lock_timeout", "muc_burst_factor", "muc_max_char_count",
-             "muc_max_stanza_size", "max_occupants", "max_rooms", "max_rooms_per_user",
-             "max_archive_query_results", "muc_log_flush_interval")
-_NON_NEGATIVE = ("max_history_messages", "muc_room_default_history_length", "muc_event_rate")
+_POSITIVE = ("muc_room_lock_timeout", "muc_burst_factor", "muc_bodyless_burst_factor",
+             "muc_max_char_count", "muc_max_stanza_size", "max_occupants", "max_rooms",
+             "max_rooms_per_user", "max_archive_query_results", "muc_log_flush_interval")
+_NON_NEGATIVE = ("max_history_messages", "muc_room_default_history_length", "muc_event_rate",
+                 "muc_bodyless_event_rate")
 
 
 def _check_muc_settings(values: dict, service_jid: str) -> None:

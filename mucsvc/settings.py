@@ -48,6 +48,8 @@ def service_limits(config: Config) -> ServiceLimits:
         max_occupants=config.max_occupants,
         event_rate=float(config.muc_event_rate),
         burst_factor=config.muc_burst_factor,
+        signal_rate=float(config.muc_bodyless_event_rate),
+        signal_burst_factor=config.muc_bodyless_burst_factor,
         max_chars=config.muc_max_char_count,
         max_stanza_size=config.muc_max_stanza_size,
         log_by_default=config.muc_log_by_default,

@@ -182,11 +182,15 @@ class GuardTests(Api):
         code, body = await self.call("GET", "/health", headers={})
         self.assertEqual(code, 503)
 
-    async def test_unconfigured_the_api_is_not_there(self):
+    async def test_unconfigured_the_api_says_it_is_off(self):
         self.treq = StubTreq(WebApp(self.link).resource())
+        off = {"error": "the hats API is off: set http_muc_hats_authorization_header"}
         for method, path in (("GET", "/muc_hats" + QUERY), ("POST", "/muc_hats/add"),
-                             ("POST", "/muc_hats/remove"), ("PUT", "/muc_hats" + QUERY)):
-            self.assertEqual(await self.call(method, path, {}), (404, {"error": "Not found"}))
+                             ("POST", "/muc_hats/remove"), ("PUT", "/muc_hats" + QUERY),
+                             ("GET", "/muc_hats"), ("DELETE", "/muc_hats/nowhere")):
+            self.assertEqual(await self.call(method, path, {}), (404, off), (method, path))
+        # The rest of the app still answers as before.
+        self.assertEqual(await self.call("GET", "/nowhere", headers={}), (404, {"error": "Not found"}))
 
     def test_an_empty_authorization_is_refused(self):
         self.assertRaises(ValueError, HatsApi, self.s.hats, "")

@@ -471,6 +471,14 @@ class AdministrationTests(unittest.TestCase):
         out = self.h.receive(config_submit(ROMEO, [("muc#roomconfig_membersonly", "1")]))
         juliet = to(out, JULIET)
         self.assertEqual((juliet[0]["type"], codes(juliet[0])), ("unavailable", ["322", "110"]))
+        # The owner who stays sees her leave, without the 322 that clients
+        # (poezio) take for their own removal; then the 104 notice.
+        gone = [s for s in to(out, ROMEO) if s.name == "presence"]
+        self.assertEqual([(s["from"], s["type"], codes(s)) for s in gone],
+                         [(f"{ROOM}/juliet", "unavailable", [])])
+        self.assertEqual(items(gone[0]), [{"affiliation": "none", "role": "none", "jid": JULIET}])
+        notices = [s for s in to(out, ROMEO) if s.name == "message"]
+        self.assertEqual([codes(s) for s in notices], [["104"]])
         [error] = self.h.join(JULIET, "juliet")
         self.assertEqual(condition(error)[0], "registration-required")
 
@@ -702,6 +710,87 @@ class LimitTests(unittest.TestCase):
         [error] = h.say(ROMEO, "short", extra="<x xmlns='urn:example:big'>" + "y" * 300 + "</x>")
         self.assertIn("too large", str(first(first(error, "error"), "text")))
         self.assertEqual(len(h.muc.rooms.room(ROOM).history), 0)
+
+
+def default_limits():
+    """The limits ``twistd muc`` runs with when the file sets none."""
+    from mucsvc.config import parse_config
+    from mucsvc.settings import service_limits
+
+    return service_limits(parse_config({"jid": SERVICE, "component_secret": "x",
+                                        "http_muc_kick_authorization_header": "Bearer k"},
+                                       environ={}))
+
+
+CHAT_STATES = "http://jabber.org/protocol/chatstates"
+
+
+class DefaultLimitTests(unittest.TestCase):
+    """What real clients send, under the default limits: nobody typing or
+    pasting meets them, a flood does."""
+
+    def setUp(self):
+        h = self.h = Harness()
+        h.muc = MUCService(SERVICE, h.sent.append, h.clock, limits=default_limits())
+        h.wire = Wire(rooms=h.muc.handler)
+        h.create()
+        h.join(JULIET, "juliet")
+
+    def chat_state(self, who, state="composing", id="cs"):
+        return self.h.receive(f"<message xmlns='jabber:client' type='groupchat' id='{id}' "
+                              f"from='{who}' to='{ROOM}'><{state} xmlns='{CHAT_STATES}'/></message>")
+
+    def test_a_pasted_block_with_a_chat_state_before_each_line_is_all_delivered(self):
+        # poezio: <composing/> before every line, each line with <active/>.
+        for n in range(25):
+            states = self.chat_state(ROMEO, id=f"cs{n}")
+            self.assertEqual([s.getAttribute("type") for s in states], ["groupchat", "groupchat"])
+            line = self.h.say(ROMEO, f"line {n}", id=f"l{n}",
+                              extra=f"<active xmlns='{CHAT_STATES}'/>")
+            self.assertEqual(sorted((s["to"], s["type"]) for s in line),
+                             [(JULIET, "groupchat"), (ROMEO, "groupchat")])
+        # And a second paste a few seconds later still goes out whole.
+        self.h.clock.advance(5)
+        for n in range(25):
+            self.chat_state(ROMEO, id=f"cs2-{n}")
+            self.assertEqual(len(self.h.say(ROMEO, f"more {n}", id=f"m{n}")), 2)
+
+    def test_a_flood_of_messages_is_refused_with_the_id_and_body_of_each(self):
+        out = [self.h.say(ROMEO, f"spam {n}", id=f"s{n}") for n in range(200)]
+        delivered = sum(1 for r in out if len(r) == 2)
+        self.assertEqual(delivered, 59)  # 60 in hand, the join took one
+        refused = [r[0] for r in out if len(r) == 1]
+        self.assertEqual(len(refused), 141)
+        for n, error in enumerate(refused, start=delivered):
+            self.assertEqual((error["type"], error["id"], error["to"], error["from"]),
+                             ("error", f"s{n}", ROMEO, ROOM))
+            name, element = condition(error)
+            self.assertEqual((name, element["type"]), ("policy-violation", "wait"))
+            self.assertEqual(str(first(error, "body")), f"spam {n}")
+        # Juliet's budget is her own; Romeo's comes back at one a second.
+        self.assertEqual(len(self.h.say(JULIET, "still here")), 2)
+        self.h.clock.advance(1)
+        self.assertEqual(len(self.h.say(ROMEO, "calmer", id="c1")), 2)
+        self.assertEqual(len(self.h.say(ROMEO, "too soon", id="c2")), 1)
+
+    def test_a_flood_of_chat_states_is_refused_without_spending_the_messages(self):
+        out = [self.chat_state(ROMEO, id=f"cs{n}") for n in range(100)]
+        self.assertEqual(sum(1 for r in out if len(r) == 2), 60)
+        errors = [r[0] for r in out if len(r) == 1]
+        self.assertEqual(len(errors), 40)
+        self.assertEqual(errors[0]["id"], "cs60")
+        self.assertEqual(condition(errors[0])[0], "policy-violation")
+        self.assertEqual(list(errors[0].elements(None, "body")), [])
+        self.assertEqual(len(self.h.say(ROMEO, "words still go out")), 2)
+
+    def test_joins_from_many_bookmarked_rooms_at_once_are_not_limited(self):
+        rooms = [f"room{n}@{SERVICE}" for n in range(20)]
+        for room in rooms:
+            self.h.create(who=JULIET, nick="juliet", room=room)
+        for room in rooms:  # a reconnect: leave-less rejoin of every room, at once
+            out = self.h.join(NURSE, "nurse", room=room)
+            self.assertIn("110", [c for s in to(out, NURSE) if s.name == "presence"
+                                  for c in codes(s)], out)
 
 
 class LimitEdgeTests(unittest.TestCase):

@@ -22,7 +22,8 @@ def test_defaults_follow_prosody_with_bounded_history():
     assert (config.public, config.persistent, config.members_only, config.moderated) == (
         False, False, False, False)
     assert config.whois == "moderators" and config.history_length == 20
-    assert result.event_rate == 0.5 and result.burst_factor == 40 and result.max_chars == 5664
+    assert result.event_rate == 1.0 and result.burst_factor == 60 and result.max_chars == 5664
+    assert result.signal_rate == 2.0 and result.signal_burst_factor == 30
 
 
 @pytest.mark.parametrize("value, policy", [
@@ -47,6 +48,8 @@ def test_room_defaults_are_applied():
     ({"restrict_room_creation": ["user@example.org"]}, "restrict_room_creation"),
     ({"max_rooms": 0}, "max_rooms"),
     ({"muc_event_rate": -1}, "muc_event_rate"),
+    ({"muc_bodyless_event_rate": -1}, "muc_bodyless_event_rate"),
+    ({"muc_bodyless_burst_factor": 0}, "muc_bodyless_burst_factor"),
     ({"muc_room_lock_timeout": "5m"}, "muc_room_lock_timeout"),
 ])
 def test_bad_settings_name_the_key(raw, key):

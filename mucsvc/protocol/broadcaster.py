@@ -152,8 +152,11 @@ class RoomBroadcaster:
         room, outcome = event.room, event.outcome
         context = self.context
         for occupant in outcome.removed:
+            # 322 only in the removed occupant's own view: the others see a
+            # plain departure (clients such as poezio read any 322 as their
+            # own removal); see the README, "Where we differ".
             gone = OccupantPresence(room, occupant, payload="", unavailable=True,
-                                    lead=element("status", (("code", "322"),)))
+                                    self_lead=element("status", (("code", "322"),)))
             context.publisher.to_room(gone, force=True)
             context.publisher.to_self(gone)
         if outcome.status_codes:

@@ -8,7 +8,7 @@ import functools
 from mucsvc.protocol.fanout import Fanout
 from mucsvc.protocol.hats_element import HatsElements
 from mucsvc.protocol.occupant_presence import PresencePublisher
-from mucsvc.rooms.limits import EventThrottle
+from mucsvc.rooms.limits import SenderBudgets
 
 
 class MucContext:
@@ -28,7 +28,8 @@ class MucContext:
         self.domain = service.domain
         self.fanout = Fanout(send, batch_send)
         limits = service.limits
-        self.throttle = EventThrottle(limits.event_rate, limits.burst_factor)
+        self.throttle = SenderBudgets(limits.event_rate, limits.burst_factor,
+                                      limits.signal_rate, limits.signal_burst_factor)
         self.publisher = PresencePublisher(self.fanout, hats if hats is not None else HatsElements())
 
     def now(self) -> float:

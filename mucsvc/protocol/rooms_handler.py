@@ -23,10 +23,11 @@ from mucsvc.protocol.room_messages import MessageHandler
 from mucsvc.protocol.room_presence import PresenceHandler
 from mucsvc.protocol.roominfo_form import room_identity_name, roominfo_form
 from mucsvc.protocol.stanzas import wants_reply
+from mucsvc.protocol.throttling import is_signal, overactive_reply
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.xmltext import element
 from mucsvc.rooms.permissions import may_configure
-from mucsvc.rooms.errors import Forbidden, MucError, Overactive, NoSuchRoom
+from mucsvc.rooms.errors import Forbidden, MucError, NoSuchRoom
 
 
 
@@ -98,8 +99,13 @@ class RoomsHandler:
         if name != "iq" and stanza.getAttribute("type") not in ("unavailable", "error"):
             # One bucket per occupant and room: joining many rooms at once
             # (bookmarks) is not a flood; talking fast in one room may be.
-            if not self.context.throttle.allow((sender, room_jid), self.context.now()):
-                raise Overactive("The room is currently overactive, please try again later")
+            # Chat states and other body-less messages have their own.
+            if not self.context.throttle.allow((sender, room_jid), self.context.now(),
+                                               is_signal(stanza)):
+                if wants_reply(stanza):
+                    self.context.send(overactive_reply(stanza, room_jid,
+                                                       self.service.limits.max_chars))
+                return None
         if name == "presence":
             return self.presence.handle(stanza, sender, room_jid, nick)
         room = self.service.room(room_jid)

@@ -143,7 +143,9 @@ class ServiceLimits:
     ``max_rooms``/``max_occupants``: hard caps for the service and for any
     room (None: none); ``max_rooms_per_user``: rooms one user may have
     created that still exist (service admins: no cap).  ``event_rate``/``burst_factor``: each sender's
-    messages and presence per second, with bursts (0: no limit).
+    messages and presence per second, with bursts (0: no limit);
+    ``signal_rate``/``signal_burst_factor``: the same for its body-less
+    messages (chat states, markers), counted apart.
     ``max_chars``: longest message body; ``max_stanza_size``: largest
     message or presence payload, in characters of XML.
     ``log_by_default``/``log_all_rooms``: see `archiving_enabled`.
@@ -159,6 +161,8 @@ class ServiceLimits:
     max_occupants: int | None = None
     event_rate: float = 0.0
     burst_factor: int = 1
+    signal_rate: float = 0.0
+    signal_burst_factor: int = 1
     max_chars: int | None = None
     max_stanza_size: int | None = None
     log_by_default: bool = True

@@ -1,4 +1,4 @@
-"""Rate limits: one token bucket per sender (the caller picks the key: the
+"""Rate limits: token buckets per sender (the caller picks the key: the
 service uses the pair of occupant and room), so a flooding client is slowed
 down and told so, while everyone else in every room goes on.
 
@@ -46,3 +46,31 @@ class EventThrottle:
 
     def __len__(self):
         return len(self._buckets)
+
+
+class SenderBudgets:
+    """Two budgets per sender: one for what people read, one for signals.
+
+    Messages with a body or a subject, and presence (joins, nick and status
+    changes), spend the *message* budget.  Body-less messages (chat states,
+    receipts, markers, reactions) spend a *signal* budget of their own:
+    clients send one before each line typed or pasted (poezio sends
+    ``<composing/>`` before every line), so sharing one budget halved what a
+    person could say before being refused.  Signals are still limited, so
+    that a flood of them is refused like any other.
+    """
+
+    __slots__ = ("messages", "signals")
+
+    def __init__(self, rate: float, burst: int, signal_rate: float, signal_burst: int):
+        self.messages = EventThrottle(rate, burst)
+        self.signals = EventThrottle(signal_rate, signal_burst)
+
+    def allow(self, sender, now: float, signal: bool = False) -> bool:
+        return (self.signals if signal else self.messages).allow(sender, now)
+
+    def forget_idle(self, now: float) -> int:
+        return self.messages.forget_idle(now) + self.signals.forget_idle(now)
+
+    def __len__(self):
+        return len(self.messages) + len(self.signals)

@@ -16,6 +16,10 @@ from mucsvc.web.metrics import Metrics
 from mucsvc.web.responses import json_error, json_response
 
 
+#: What every ``/muc_hats`` path answers while the hats API is not configured.
+HATS_OFF = "the hats API is off: set http_muc_hats_authorization_header"
+
+
 class WebApp:
     """``GET /health``: the component link's state, 503 while it is down;
     ``POST /muc_kick`` (with ``muc``, the ``muc`` service, and the required
@@ -54,7 +58,9 @@ class WebApp:
     @app.route("/muc_hats", branch=True)
     def muc_hats(self, request):
         if self.hats is None:
-            raise NotFound()
+            # Off unless configured; a bare "Not found" left people
+            # following the README's examples wondering what was wrong.
+            return json_error(request, 404, HATS_OFF)
         return self.hats
 
     @app.handle_errors

@@ -3,9 +3,12 @@ room is throttled (``policy-violation``, type ``wait``) without slowing the
 conversation in another room, and oversized messages are refused
 (``policy-violation``, type ``modify``) and neither delivered nor kept.
 
-The defaults (README): ``muc_event_rate`` 0.5 events a second with bursts
-of 20 (``muc_burst_factor`` 40), per occupant and room, the join counting
-as one; ``muc_max_char_count`` 5664; ``muc_max_stanza_size`` 65536.
+The defaults (README): ``muc_event_rate`` 1 event a second with bursts of
+60 (``muc_burst_factor`` 60), per occupant and room, the join counting as
+one; body-less messages (chat states) in a budget of their own
+(``muc_bodyless_event_rate`` 2, ``muc_bodyless_burst_factor`` 30), so that
+a pasted block with a chat state before each line goes out whole;
+``muc_max_char_count`` 5664; ``muc_max_stanza_size`` 65536.
 """
 
 from __future__ import annotations
@@ -30,8 +33,11 @@ from tests.integration.muc_scenarios import (
 from tests.integration.stanzas import CLIENT_NS, describe, error_condition
 from tests.integration.xmpp_client import all_logged_in, run
 
-BURST = 20  # 0.5 * 40
-RATE = 0.5
+BURST = 60  # 1 * 60
+RATE = 1.0
+PASTE_LINES = 25
+COMPOSING = "<composing xmlns='http://jabber.org/protocol/chatstates'/>"
+ACTIVE = "<active xmlns='http://jabber.org/protocol/chatstates'/>"
 MAX_CHARS = 5664
 MAX_STANZA = 65536
 
@@ -49,7 +55,7 @@ EXCHANGE = 30
 MEDIAN_BOUND = 0.2
 MAX_BOUND = 1.0
 
-USERS = ("flooder", "watcher", "bob", "carol", "dave", "erin", "frank")
+USERS = ("flooder", "watcher", "bob", "carol", "dave", "erin", "frank", "paster", "reader")
 
 
 def error_type(stanza) -> str | None:
@@ -294,5 +300,32 @@ def test_an_oversized_invitation_is_refused_and_not_relayed(prosody, muc, users)
                 f"({[describe(s)[:200] for s in relayed]}); refusal: "
                 f"{describe(refusal) if refusal is not None else None}")
             assert (error_condition(refusal), error_type(refusal)) == ("policy-violation", "modify"), describe(refusal)
+
+    run(main())
+
+
+def test_a_pasted_block_with_chat_states_is_all_delivered(prosody, muc, users):
+    """What poezio sends for a paste: a ``<composing/>`` before each line,
+    each line with ``<active/>``, as fast as the link takes them; twice."""
+    room = f"paste@{muc.jid}"
+
+    async def main():
+        async with all_logged_in(prosody, "paster", "reader") as (paster, reader):
+            await create_room(paster, room, "Paster")
+            await enter(reader, room, "Reader")
+            await settle(room, paster, reader)
+            for block in ("first", "second"):
+                lines = [f"{block} paste, line {n}" for n in range(PASTE_LINES)]
+                for n, line in enumerate(lines):
+                    paster.send_message(room, None, payload=COMPOSING, id=f"{block}-cs-{n}")
+                    paster.send_message(room, line, payload=ACTIVE, id=f"{block}-{n}")
+                for line in lines:
+                    await reader.expect_message(frm=occupant(room, "Paster"), body=line)
+                await settle(room, paster, reader)
+            errors = [s for s in paster.received if s.xml.get("type") == "error"]
+            assert errors == [], summary(errors)
+            bodies = [body_of(s) for s in reader.received
+                      if s.xml.get("from") == occupant(room, "Paster") and body_of(s)]
+            assert len(bodies) == 2 * PASTE_LINES, bodies
 
     run(main())

@@ -27,3 +27,14 @@ def test_idle_buckets_are_forgotten():
     throttle.allow("b", 5.0)
     assert throttle.forget_idle(10.0) == 1 and len(throttle) == 1
     assert throttle.forget_idle(15.0) == 1 and len(throttle) == 0
+
+
+def test_signals_and_messages_spend_separate_budgets():
+    from mucsvc.rooms.limits import SenderBudgets
+
+    budgets = SenderBudgets(rate=1, burst=2, signal_rate=1, signal_burst=3)
+    assert [budgets.allow("a", 0.0) for _ in range(3)] == [True, True, False]
+    # The messages' budget is spent; the signals' is whole.
+    assert [budgets.allow("a", 0.0, signal=True) for _ in range(4)] == [True, True, True, False]
+    assert len(budgets) == 2
+    assert budgets.forget_idle(3.0) == 2 and len(budgets) == 0
