@@ -141,6 +141,8 @@ class ServiceLimits:
     messages and presence per second, with bursts (0: no limit).
     ``max_chars``: longest message body; ``max_stanza_size``: largest
     message or presence payload, in characters of XML.
+    ``tombstone_ttl``: seconds a destroyed persistent room's name stays
+    taken (None: no tombstones; Prosody's ``muc_tombstone_expiry``).
     """
 
     max_history_messages: int | None = None
@@ -155,6 +157,7 @@ class ServiceLimits:
     burst_factor: int = 1
     max_chars: int | None = None
     max_stanza_size: int | None = None
+    tombstone_ttl: float | None = 86400.0 * 31
 
     def __post_init__(self):
         if self.max_history_messages is not None and (
@@ -168,6 +171,8 @@ class ServiceLimits:
             object.__setattr__(self, "room_creation", frozenset(self.room_creation))
         if self.locked_room_timeout <= 0:
             raise ValueError("locked_room_timeout must be positive")
+        if self.tombstone_ttl is not None and not self.tombstone_ttl > 0:
+            raise ValueError("tombstone_ttl must be positive or None")
         try:
             self.default_config.validate()
         except NotAcceptable as e:
