@@ -8,6 +8,7 @@ that line alone instead of a traceback.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from typing import Any, Mapping
@@ -71,6 +72,9 @@ class Config:
     max_occupants: int = 1000
     max_rooms: int = 100000
     max_rooms_per_user: int = 100
+    # Destroyed persistent rooms keep their names for a while (Prosody's names).
+    muc_tombstones: bool = True
+    muc_tombstone_expiry: int | float = 86400 * 31
 
 
 # key -> (accepted Python types, description of the type for messages)
@@ -107,6 +111,8 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "max_occupants": ((int,), "an integer"),
     "max_rooms": ((int,), "an integer"),
     "max_rooms_per_user": ((int,), "an integer"),
+    "muc_tombstones": ((bool,), "true or false"),
+    "muc_tombstone_expiry": ((int, float), "a number of seconds"),
     "component_secret_file": ((str,), "a file path"),
     "http_muc_kick_authorization_header_file": ((str,), "a file path"),
     "http_muc_hats_authorization_header_file": ((str,), "a file path"),
@@ -278,7 +284,8 @@ def _toml_type(value: Any) -> str:
 
 
 _POSITIVE = ("muc_room_lock_timeout", "muc_burst_factor", "muc_max_char_count",
-             "muc_max_stanza_size", "max_occupants", "max_rooms", "max_rooms_per_user")
+             "muc_max_stanza_size", "max_occupants", "max_rooms", "max_rooms_per_user",
+             "muc_tombstone_expiry")
 _NON_NEGATIVE = ("max_history_messages", "muc_room_default_history_length", "muc_event_rate")
 
 
@@ -293,6 +300,9 @@ def _check_muc_settings(values: dict, service_jid: str) -> None:
     for key in _NON_NEGATIVE:
         if key in values and values[key] < 0:
             raise ConfigError(key, f"must not be negative, not {values[key]}")
+    expiry = values.get("muc_tombstone_expiry")
+    if expiry is not None and not math.isfinite(expiry):
+        raise ConfigError("muc_tombstone_expiry", f"must be a finite number of seconds, not {expiry}")
     policy = values.get("restrict_room_creation")
     if isinstance(policy, str):
         if policy == "local":

@@ -50,4 +50,5 @@ def service_limits(config: Config) -> ServiceLimits:
         burst_factor=config.muc_burst_factor,
         max_chars=config.muc_max_char_count,
         max_stanza_size=config.muc_max_stanza_size,
+        tombstone_ttl=float(config.muc_tombstone_expiry) if config.muc_tombstones else None,
     )

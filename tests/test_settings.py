@@ -25,6 +25,13 @@ def test_defaults_follow_prosody_with_bounded_history():
     assert result.event_rate == 0.5 and result.burst_factor == 40 and result.max_chars == 5664
 
 
+def test_tombstones_are_on_for_31_days_as_in_prosody():
+    assert limits().tombstone_ttl == 86400 * 31
+    assert limits(muc_tombstone_expiry=60).tombstone_ttl == 60.0
+    assert limits(muc_tombstone_expiry=0.5).tombstone_ttl == 0.5
+    assert limits(muc_tombstones=False, muc_tombstone_expiry=60).tombstone_ttl is None
+
+
 @pytest.mark.parametrize("value, policy", [
     (False, "anyone"), (True, "admins"), ("admin", "admins"),
     ("local", frozenset({"example.org"})), (["example.org", "Example.NET"],
@@ -48,6 +55,10 @@ def test_room_defaults_are_applied():
     ({"max_rooms": 0}, "max_rooms"),
     ({"muc_event_rate": -1}, "muc_event_rate"),
     ({"muc_room_lock_timeout": "5m"}, "muc_room_lock_timeout"),
+    ({"muc_tombstones": "yes"}, "muc_tombstones"),
+    ({"muc_tombstone_expiry": 0}, "muc_tombstone_expiry"),
+    ({"muc_tombstone_expiry": float("inf")}, "muc_tombstone_expiry"),
+    ({"muc_tombstone_expiry": float("nan")}, "muc_tombstone_expiry"),
 ])
 def test_bad_settings_name_the_key(raw, key):
     with pytest.raises(ConfigError) as caught:

@@ -6,6 +6,7 @@ the room exactly as it was.  Defaults are Prosody 0.12's.
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from mucsvc.rooms.errors import NotAcceptable
@@ -171,8 +172,8 @@ class ServiceLimits:
             object.__setattr__(self, "room_creation", frozenset(self.room_creation))
         if self.locked_room_timeout <= 0:
             raise ValueError("locked_room_timeout must be positive")
-        if self.tombstone_ttl is not None and not self.tombstone_ttl > 0:
-            raise ValueError("tombstone_ttl must be positive or None")
+        if self.tombstone_ttl is not None and not 0 < self.tombstone_ttl < math.inf:
+            raise ValueError("tombstone_ttl must be a positive number of seconds or None")
         try:
             self.default_config.validate()
         except NotAcceptable as e:
