@@ -8,6 +8,7 @@ that line alone instead of a traceback.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from typing import Any, Mapping
@@ -79,6 +80,9 @@ class Config:
     muc_log_expires_after: str | int = "1w"
     max_archive_query_results: int = 50
     muc_log_flush_interval: float = 0.1
+    # Destroyed persistent rooms keep their names for a while (Prosody's names).
+    muc_tombstones: bool = True
+    muc_tombstone_expiry: int | float = 86400 * 31
 
 
 # key -> (accepted Python types, description of the type for messages)
@@ -123,6 +127,8 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
                                           'days, weeks, months or years ("2w", "1y")'),
     "max_archive_query_results": ((int,), "an integer"),
     "muc_log_flush_interval": ((int, float), "a number of seconds"),
+    "muc_tombstones": ((bool,), "true or false"),
+    "muc_tombstone_expiry": ((int, float), "a number of seconds"),
     "component_secret_file": ((str,), "a file path"),
     "http_muc_kick_authorization_header_file": ((str,), "a file path"),
     "http_muc_hats_authorization_header_file": ((str,), "a file path"),
@@ -295,7 +301,8 @@ def _toml_type(value: Any) -> str:
 
 _POSITIVE = ("muc_room_lock_timeout", "muc_burst_factor", "muc_bodyless_burst_factor",
              "muc_max_char_count", "muc_max_stanza_size", "max_occupants", "max_rooms",
-             "max_rooms_per_user", "max_archive_query_results", "muc_log_flush_interval")
+             "max_rooms_per_user", "max_archive_query_results", "muc_log_flush_interval",
+             "muc_tombstone_expiry")
 _NON_NEGATIVE = ("max_history_messages", "muc_room_default_history_length", "muc_event_rate",
                  "muc_bodyless_event_rate")
 
@@ -316,6 +323,9 @@ def _check_muc_settings(values: dict, service_jid: str) -> None:
             expiry_seconds(values["muc_log_expires_after"])
         except ValueError as e:
             raise ConfigError("muc_log_expires_after", str(e)) from None
+    expiry = values.get("muc_tombstone_expiry")
+    if expiry is not None and not math.isfinite(expiry):
+        raise ConfigError("muc_tombstone_expiry", f"must be a finite number of seconds, not {expiry}")
     policy = values.get("restrict_room_creation")
     if isinstance(policy, str):
         if policy == "local":

@@ -3,10 +3,11 @@
 It builds the room registry (``rooms``), the application over it (``app``:
 every use case, see `mucsvc.app`), the XMPP handler (``handler``) and the
 broadcaster that turns the application's events into stanzas; restores the
-stored rooms; and runs the periodic work: idle rate-limit buckets are
-forgotten, rooms left locked since creation are unlocked or destroyed
-(XEP-0045 §10.1.3, see `RoomRegistry.expire_locked`), and the archive
-reclaims destroyed rooms and expired messages.
+stored rooms and tombstones; and runs the periodic work: idle rate-limit
+buckets are forgotten, rooms left locked since creation are unlocked or
+destroyed (XEP-0045 §10.1.3, see `RoomRegistry.expire_locked`), expired
+tombstones are deleted, and the archive reclaims destroyed rooms and
+expired messages.
 """
 
 from __future__ import annotations
@@ -62,9 +63,11 @@ class MUCService(service.Service):
                                        expires_after=archive_expires_after)
         writes = RoomWrites(lambda payload: payload.text, Outgoing.from_text)
         self.app = MucApplication(self.rooms, store, writes, clock, self.archive)
-        restored = self.app.restore(history_replay, archived_text)
+        restored, tombstones = self.app.restore(history_replay, archived_text)
         if restored:
             self.log.info("restored {count} persistent rooms", count=restored)
+        if tombstones:
+            self.log.info("restored {count} tombstones of destroyed rooms", count=tombstones)
         self.handler = RoomsHandler(self.app, send, derive_key(secret, b"iq-relay"),
                                     batch_send=batch_send,
                                     hats=HatsElements(legacy=hats_legacy_element),
@@ -83,8 +86,13 @@ class MUCService(service.Service):
         return jid is not None and jid.split("/", 1)[0] in self.rooms.admins
 
     def housekeeping(self) -> None:
-        """Forget idle rate-limit buckets; unlock or destroy rooms locked too long."""
+        """Forget idle rate-limit buckets; unlock or destroy rooms locked too
+        long; delete expired tombstones (a stanza meeting one deletes it
+        too, but a name nobody asks for again should not be kept forever)."""
         self.handler.context.throttle.forget_idle(self.clock.seconds())
+        lifted = self.app.expire_tombstones()
+        if lifted:
+            self.log.info("deleted {count} expired tombstones", count=len(lifted))
         if self.archive is not None:
             try:
                 self.archive.housekeeping(self.clock.seconds())

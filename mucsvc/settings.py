@@ -54,4 +54,5 @@ def service_limits(config: Config) -> ServiceLimits:
         max_stanza_size=config.muc_max_stanza_size,
         log_by_default=config.muc_log_by_default,
         log_all_rooms=config.muc_log_all_rooms,
+        tombstone_ttl=float(config.muc_tombstone_expiry) if config.muc_tombstones else None,
     )

@@ -26,6 +26,13 @@ def test_defaults_follow_prosody_with_bounded_history():
     assert result.signal_rate == 2.0 and result.signal_burst_factor == 30
 
 
+def test_tombstones_are_on_for_31_days_as_in_prosody():
+    assert limits().tombstone_ttl == 86400 * 31
+    assert limits(muc_tombstone_expiry=60).tombstone_ttl == 60.0
+    assert limits(muc_tombstone_expiry=0.5).tombstone_ttl == 0.5
+    assert limits(muc_tombstones=False, muc_tombstone_expiry=60).tombstone_ttl is None
+
+
 @pytest.mark.parametrize("value, policy", [
     (False, "anyone"), (True, "admins"), ("admin", "admins"),
     ("local", frozenset({"example.org"})), (["example.org", "Example.NET"],
@@ -51,6 +58,10 @@ def test_room_defaults_are_applied():
     ({"muc_bodyless_event_rate": -1}, "muc_bodyless_event_rate"),
     ({"muc_bodyless_burst_factor": 0}, "muc_bodyless_burst_factor"),
     ({"muc_room_lock_timeout": "5m"}, "muc_room_lock_timeout"),
+    ({"muc_tombstones": "yes"}, "muc_tombstones"),
+    ({"muc_tombstone_expiry": 0}, "muc_tombstone_expiry"),
+    ({"muc_tombstone_expiry": float("inf")}, "muc_tombstone_expiry"),
+    ({"muc_tombstone_expiry": float("nan")}, "muc_tombstone_expiry"),
 ])
 def test_bad_settings_name_the_key(raw, key):
     with pytest.raises(ConfigError) as caught:

@@ -83,11 +83,12 @@ class Service:
                        for jid, aff in room.affiliations.items()),
                 [(e.nick, e.payload.text) for e in room.history],
                 [(o.nick, o.role, tuple(o.sessions)) for o in room.occupants]))
-        return state
+        return state, list(self.muc.rooms.tombstones)
 
     def stored(self):
         return [(r.jid, r.config, sorted(r.affiliations.items()), r.subject,
-                 [(e.nick, e.payload) for e in r.history]) for r in self.store.load_rooms()]
+                 [(e.nick, e.payload) for e in r.history]) for r in self.store.load_rooms()
+                ] + self.store.load_tombstones()
 
 
 def persistent_by_default(**kw):

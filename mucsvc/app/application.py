@@ -72,8 +72,9 @@ class MucApplication:
     def now(self) -> float:
         return self.clock.seconds()
 
-    def restore(self, replay=None, archived_text=None) -> int:
-        """Bring back the stored rooms (at start-up).
+    def restore(self, replay=None, archived_text=None) -> tuple:
+        """Bring back the stored rooms and tombstones (at start-up):
+        ``(rooms, tombstones)`` restored.
 
         A room that archives gets its history from its archive: its newest
         messages, each made a history payload by ``replay(archived
@@ -84,15 +85,16 @@ class MucApplication:
         with every message, is what makes the archive survive a crash.
         """
         if self.store is None:
-            return 0
+            return 0, 0
         count = self.writes.restore(self.store, self.rooms)
+        tombstones = self.writes.restore_tombstones(self.store, self.rooms)
         if self.archive is not None and replay is not None:
             for room in self.rooms.rooms():
                 if self.archives(room):
                     if archived_text is not None:
                         self._recover(room, archived_text)
                     self._refill_history(room, replay)
-        return count
+        return count, tombstones
 
     def _recover(self, room, archived_text) -> None:
         bounds = self.archive.bounds(room.jid)
@@ -209,13 +211,22 @@ class MucApplication:
     def join(self, room_jid, session, nick, *, payload, muc_x, password=None, history=None):
         """An available presence to ``room_jid/nick``: a join (creating the
         room if need be), a presence update, or a nick change."""
+        tombstones = self.rooms.tombstones
+        stone = tombstones.get(room_jid)
         room, outcome = self.rooms.enter(room_jid, session, nick, self.now(), payload=payload,
                                          muc_x=muc_x, password=password)
         emit = self.listeners.emit
         if isinstance(outcome, Joined):
             writes = self.writes.created(room) if outcome.created else None
+            if outcome.created and stone is not None:
+                # The creation lifted the tombstone (an admin's, or an expired one).
+                writes = writes + self.writes.tombstones_lifted([stone])
             if writes:
-                return self._finish(writes, lambda: self.rooms.forget(room.jid),
+                def undo():
+                    self.rooms.forget(room.jid)
+                    if stone is not None:
+                        tombstones.lay(stone)
+                return self._finish(writes, undo,
                                     lambda: emit(events.OccupantJoined(room, outcome, session,
                                                                        history)),
                                     outcome)
@@ -438,17 +449,20 @@ class MucApplication:
         (``actor`` None: the admin command).  Occupants are told, then the
         requester is answered."""
         checkpoint = RoomCheckpoint(room)
-        outcome = self.rooms.destroy(room.jid, actor, reason=reason,
+        outcome = self.rooms.destroy(room.jid, actor, self.now(), reason=reason,
                                      alternate_venue=alternate_venue, password=password)
 
         def undo():
             checkpoint.restore()
+            if outcome.tombstone is not None:
+                self.rooms.tombstones.lift(room.jid)
             self.rooms.add(room)
 
         def announce():
             self.listeners.emit(events.RoomDestroyed(outcome))
             acknowledge()
-        return self._finish(self.writes.destroyed(room), undo, announce, outcome)
+        return self._finish(self.writes.destroyed(room, outcome.tombstone), undo, announce,
+                            outcome)
 
     def destroy_by_service(self, room_jid, reason=None) -> bool:
         """The admin command: True if there was such a room."""
@@ -485,6 +499,45 @@ class MucApplication:
                 continue
             done.append((room, outcome))
         return done
+
+    # ---- tombstones ----------------------------------------------------------------
+
+    def pass_tombstone(self, room_jid, sender, creating: bool):
+        """Before any stanza to ``room_jid`` is handled: `RoomGone` while
+        the room's tombstone stands (but to a service admin's join,
+        ``creating``, which recreates the room).  An expired tombstone met
+        here is deleted now rather than at the next sweep, so the stanza
+        finds the name free; returns None, or a Deferred when the store
+        answers later (`StoreFailed` if it failed: the tombstone stays)."""
+        stone = self.rooms.check_tombstone(room_jid, sender, self.now(), creating=creating)
+        if stone is None:
+            return None
+        return self._lift_tombstones([stone])
+
+    def expire_tombstones(self) -> list:
+        """The periodic sweep: every expired tombstone deleted, in one
+        commit.  On a store failure they all stay, to be swept again next
+        time.  Returns the tombstones deleted."""
+        due = self.rooms.tombstones.expired(self.now())
+        if not due:
+            return []
+        try:
+            lifted = self._lift_tombstones(due)
+        except StoreFailed:
+            return []
+        if isinstance(lifted, defer.Deferred):
+            lifted.addErrback(lambda failure: failure.trap(StoreFailed) and None)
+        return due
+
+    def _lift_tombstones(self, stones):
+        tombstones = self.rooms.tombstones
+        for stone in stones:
+            tombstones.lift(stone.room_jid)
+
+        def undo():
+            for stone in stones:
+                tombstones.lay(stone)
+        return self._finish(self.writes.tombstones_lifted(stones), undo, _nothing)
 
     def shutdown(self) -> int:
         """Everyone leaves: the service is stopping.  Returns how many

@@ -58,9 +58,19 @@ class RoomWrites:
             return []
         return [Write("append_history", (room.jid, self._stored_entry(entry), room.history.limit))]
 
-    def destroyed(self, room) -> list:
-        """Forget the room (a no-op for one that was never stored)."""
-        return [Write("delete_room", (room.jid,))]
+    def destroyed(self, room, tombstone=None) -> list:
+        """Forget the room (a no-op for one that was never stored), and
+        keep the `Tombstone` it leaves, if any, in the same commit: a
+        crash between the two would free the name."""
+        writes = [Write("delete_room", (room.jid,))]
+        if tombstone is not None:
+            writes.append(Write("save_tombstone", (tombstone,)))
+        return writes
+
+    @staticmethod
+    def tombstones_lifted(tombstones) -> list:
+        """The tombstones expired, or lifted by a service admin's recreation."""
+        return [Write("delete_tombstone", (stone.room_jid,)) for stone in tombstones]
 
     def snapshot(self, room) -> StoredRoom:
         affiliations = {jid: (aff, room.affiliation_data(jid))
@@ -71,6 +81,20 @@ class RoomWrites:
     def _stored_entry(self, entry) -> HistoryEntry:
         return HistoryEntry(entry.stamp, entry.nick, self._text(entry.payload), entry.chars,
                             entry.seq, entry.author)
+
+    def restore_tombstones(self, store, registry) -> int:
+        """Lay every tombstone in ``store`` in ``registry`` (after the
+        rooms: a tombstone beside a stored room of the same JID, which no
+        operation leaves, is skipped rather than hiding the room)."""
+        count = 0
+        for stone in store.load_tombstones():
+            if stone.room_jid in registry:
+                self.log.warn("{room}: a tombstone beside the stored room; ignored",
+                              room=stone.room_jid)
+                continue
+            registry.tombstones.lay(stone)
+            count += 1
+        return count
 
     def restore(self, store, registry) -> int:
         """Add every room in ``store`` to ``registry`` (a `RoomRegistry`)."""

@@ -23,6 +23,7 @@ STANZA_ERRORS = {
     e.RoomLocked: ("item-not-found", "cancel"),
     e.JoinWithoutMucX: ("item-not-found", "cancel"),
     e.NoSuchRoom: ("item-not-found", "cancel"),
+    e.RoomGone: ("gone", "cancel"),
     e.NotOccupant: ("not-acceptable", "cancel"),
     e.Forbidden: ("forbidden", "auth"),
     e.NotAllowed: ("not-allowed", "cancel"),
@@ -43,7 +44,8 @@ STANZA_ERRORS = {
 }
 
 #: Errors about a room's existence come from the service, as in Prosody.
-SERVICE_ERRORS = (e.NoSuchRoom, e.RoomLocked, e.RoomNameInvalid, e.RoomCreationRestricted)
+SERVICE_ERRORS = (e.NoSuchRoom, e.RoomLocked, e.RoomNameInvalid, e.RoomCreationRestricted,
+                  e.RoomGone)
 
 
 def stanza_error(error) -> tuple:
@@ -55,3 +57,12 @@ def stanza_error(error) -> tuple:
         if found is not None:
             return found + (error.text,)
     raise TypeError(f"not a refusal: {error!r}")
+
+
+def condition_text(error) -> str | None:
+    """Text inside the condition element itself, where RFC 6120 gives it
+    one: ``<gone/>`` holds the URI to go to instead, an XEP-0045 join URI
+    of the destroyed room's alternate venue (§10.9), as Prosody sends it."""
+    if isinstance(error, e.RoomGone) and error.alternate_venue:
+        return f"xmpp:{error.alternate_venue}?join"
+    return None

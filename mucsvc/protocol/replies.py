@@ -9,19 +9,20 @@ from __future__ import annotations
 from twisted.words.protocols.jabber import error as jabber_error
 
 from mucsvc.protocol import namespaces
-from mucsvc.protocol.errors import stanza_error
+from mucsvc.protocol.errors import condition_text, stanza_error
 from mucsvc.protocol.xmltext import attrs, element, text_element
 
 
 def error_reply(stanza, condition: str, error_type: str | None = None, text: str | None = None,
-                by: str | None = None) -> str:
+                by: str | None = None, condition_text: str | None = None) -> str:
     """The error response to ``stanza`` (addresses swapped, id kept), of
     the condition's usual type unless ``error_type`` says otherwise.  The
     request's payload is not echoed: it may be large, and a copied
-    ``<error/>`` would make two."""
+    ``<error/>`` would make two.  ``condition_text``: the content of the
+    condition element (the new address of ``<gone/>``)."""
     if error_type is None:
         error_type = jabber_error.STANZA_CONDITIONS.get(condition, {}).get("type", "cancel")
-    content = element(condition, (("xmlns", namespaces.STANZAS),))
+    content = text_element(condition, condition_text or "", (("xmlns", namespaces.STANZAS),))
     if text:
         content += text_element("text", text, (("xmlns", namespaces.STANZAS),))
     error = element("error", (("type", error_type), ("by", by)), content)
@@ -34,7 +35,7 @@ def refusal_reply(stanza, error, by: str | None = None) -> str:
     """The reply for a refusal (a ``MucError`` or a ``Refusal``), from the
     one error table."""
     condition, error_type, text = stanza_error(error)
-    return error_reply(stanza, condition, error_type, text, by)
+    return error_reply(stanza, condition, error_type, text, by, condition_text(error))
 
 
 def iq_result(iq, content: str = "", frm: str | None = None) -> str:

@@ -74,7 +74,10 @@ class RoomsHandler:
         room_jid = recipient.userhost()
         nick = recipient.resource
         try:
-            result = self._dispatch(stanza, sender, room_jid, nick)
+            if room_jid in self.service.tombstones:
+                result = self._past_tombstone(stanza, sender, room_jid, nick)
+            else:
+                result = self._dispatch(stanza, sender, room_jid, nick)
         except (MucError, Refusal) as e:
             self._refuse(stanza, e, room_jid)
             return
@@ -83,6 +86,18 @@ class RoomsHandler:
             # (Looked up on the type: isinstance against Deferred, an ABC,
             # costs more than the rest of this check on every stanza.)
             result.addErrback(self._refuse_later, stanza, room_jid)
+
+    def _past_tombstone(self, stanza, sender, room_jid, nick):
+        """A destroyed room's tombstone answers every stanza ``gone`` (an
+        error stanza: silence), before rate limits or room lookup, as
+        Prosody does; a service admin's available presence goes on to
+        recreate the room, and once the tombstone has expired (deleted on
+        the way) the stanza is handled as if the room never existed."""
+        creating = stanza.name == "presence" and stanza.getAttribute("type") is None
+        lifted = self.app.pass_tombstone(room_jid, sender, creating)
+        if getattr(type(lifted), "addCallback", None) is not None:
+            return lifted.addCallback(lambda _: self._dispatch(stanza, sender, room_jid, nick))
+        return self._dispatch(stanza, sender, room_jid, nick)
 
     def _refuse_later(self, failure, stanza, room_jid) -> None:
         failure.trap(MucError, Refusal)

@@ -22,11 +22,16 @@ How the application layer uses it
   ``room.may_list_affiliation`` / ``room.affiliation_list``,
   ``room.may_list_role`` / ``room.occupants_with_role``.
 - muc#owner: ``room.configure(actor_jid, now, **options)`` (no options:
-  the instant room), ``service.destroy(room_jid, actor_jid, reason=,
+  the instant room), ``service.destroy(room_jid, actor_jid, now, reason=,
   alternate_venue=)``.
 - Every ``task.LoopingCall``: for each room of
   ``service.overdue_locked(now)``, ``service.expire_lock(room, now)``.
 - When an outcome says ``destroy_room``: ``service.forget(room.jid)``.
+- Tombstones (``service.tombstones``): ``service.destroy(..., now)`` lays
+  one for a persistent room (``Destroyed.tombstone``); before handling any
+  stanza to a room, ``service.check_tombstone(room_jid, from_jid, now,
+  creating=)`` raises `RoomGone` while one stands; ``enter`` lifts it when
+  it creates the room.
 - A change that must be undone (its store write failed, or a later step
   was refused): ``RoomCheckpoint(room)`` before, ``.restore()`` after.
 
@@ -53,7 +58,7 @@ from mucsvc.rooms.errors import (
     BadRequest, Conflict, Forbidden, InvisibleNick, JoinWithoutMucX, MucError, NickConflict,
     NickInvalid, NoSuchOccupant, NoSuchRoom, NotAcceptable, NotAllowed, NotOccupant,
     PasswordRequired, PrivateMessagesRestricted, RegistrationRequired, RoomCreationRestricted,
-    RoomFull, RoomLocked, RoomNameInvalid,
+    RoomFull, RoomGone, RoomLocked, RoomNameInvalid,
 )
 from mucsvc.rooms.history import History, HistoryEntry
 from mucsvc.rooms.messaging import is_subject_change
@@ -68,18 +73,19 @@ from mucsvc.rooms.roles import PRESENT_ROLES, Affiliation, Role, default_role
 from mucsvc.rooms.room import Room
 from mucsvc.rooms.roominfo import RoomInfo
 from mucsvc.rooms.registry import RoomRegistry
+from mucsvc.rooms.tombstones import Tombstone, Tombstones
 
 __all__ = [
     "ALLOW_PM_VALUES", "WHOIS_VALUES", "RoomConfig", "ServiceLimits",
     "BadRequest", "Conflict", "Forbidden", "InvisibleNick", "JoinWithoutMucX", "MucError",
     "NickConflict", "NickInvalid", "NoSuchOccupant", "NoSuchRoom", "NotAcceptable", "NotAllowed",
     "NotOccupant", "PasswordRequired", "PrivateMessagesRestricted", "RegistrationRequired",
-    "RoomCreationRestricted", "RoomFull", "RoomLocked", "RoomNameInvalid",
+    "RoomCreationRestricted", "RoomFull", "RoomGone", "RoomLocked", "RoomNameInvalid",
     "History", "HistoryEntry", "is_subject_change", "prep_nick", "prep_room_node",
     "Occupant", "make_occupant_id",
     "SERVICE", "Actor", "AffiliationChanged", "ConfigChanged", "Destroyed", "GroupchatMessage",
     "Invited", "Joined", "Left", "NickChanged", "OccupantChange", "PresenceUpdated",
     "PrivateRoute", "RoleChanged", "Subject", "SubjectChanged",
     "PRESENT_ROLES", "Affiliation", "Role", "default_role",
-    "Room", "RoomInfo", "RoomRegistry",
+    "Room", "RoomInfo", "RoomRegistry", "Tombstone", "Tombstones",
 ]

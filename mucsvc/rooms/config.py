@@ -6,6 +6,7 @@ the room exactly as it was.  Defaults are Prosody 0.12's.
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from mucsvc.rooms.errors import NotAcceptable
@@ -149,6 +150,8 @@ class ServiceLimits:
     ``max_chars``: longest message body; ``max_stanza_size``: largest
     message or presence payload, in characters of XML.
     ``log_by_default``/``log_all_rooms``: see `archiving_enabled`.
+    ``tombstone_ttl``: seconds a destroyed persistent room's name stays
+    taken (None: no tombstones; Prosody's ``muc_tombstone_expiry``).
     """
 
     max_history_messages: int | None = None
@@ -175,6 +178,7 @@ class ServiceLimits:
         if self.log_all_rooms:
             return True
         return self.log_by_default if config.archiving is None else config.archiving
+    tombstone_ttl: float | None = 86400.0 * 31
 
     def __post_init__(self):
         if self.max_history_messages is not None and (
@@ -188,6 +192,8 @@ class ServiceLimits:
             object.__setattr__(self, "room_creation", frozenset(self.room_creation))
         if self.locked_room_timeout <= 0:
             raise ValueError("locked_room_timeout must be positive")
+        if self.tombstone_ttl is not None and not 0 < self.tombstone_ttl < math.inf:
+            raise ValueError("tombstone_ttl must be a positive number of seconds or None")
         try:
             self.default_config.validate()
         except NotAcceptable as e:

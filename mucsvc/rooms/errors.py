@@ -44,6 +44,16 @@ class JoinWithoutMucX(MucError):
     """
 
 
+class RoomGone(MucError):
+    """The room was destroyed and its tombstone stands (see
+    `mucsvc.rooms.tombstones`): ``text`` is the reason given, and
+    ``alternate_venue`` the room JID to go to instead, if any."""
+
+    def __init__(self, text: str | None = None, alternate_venue: str | None = None):
+        super().__init__(text)
+        self.alternate_venue = alternate_venue
+
+
 class NoSuchRoom(MucError):
     """No room by that JID on this service."""
 

@@ -251,7 +251,8 @@ class ConfigChanged:
 class Destroyed:
     """The room is gone; each of ``occupants`` (with its sessions) must get
     an unavailable presence carrying ``<destroy/>`` with the reason and
-    alternate venue."""
+    alternate venue.  ``tombstone``: the `Tombstone` the room left (None:
+    it leaves none)."""
 
     room_jid: str
     occupants: tuple
@@ -260,3 +261,4 @@ class Destroyed:
     alternate_venue: str | None = None
     password: str | None = None
     room: object = field(default=None, repr=False)
+    tombstone: object = None

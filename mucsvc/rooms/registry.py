@@ -1,5 +1,6 @@
-"""The service: every room by bare JID, who may create rooms, and the
-expiry of rooms their creator never configured.
+"""The service: every room by bare JID, who may create rooms, the
+expiry of rooms their creator never configured, and the tombstones of
+destroyed persistent rooms (`mucsvc.rooms.tombstones`).
 
 The protocol layer asks the service for the room a stanza is addressed to
 and calls the room's operations; it comes back here to create a room
@@ -14,11 +15,12 @@ import os
 from mucsvc.rooms import jids
 from mucsvc.rooms.config import ServiceLimits
 from mucsvc.rooms.errors import (
-    JoinWithoutMucX, NoSuchRoom, RoomCreationRestricted, RoomNameInvalid, TooManyRooms,
+    JoinWithoutMucX, NoSuchRoom, RoomCreationRestricted, RoomGone, RoomNameInvalid, TooManyRooms,
     TooManyRoomsOfUser,
 )
 from mucsvc.rooms.names import prep_room_node
 from mucsvc.rooms.room import Room
+from mucsvc.rooms.tombstones import Tombstone, Tombstones
 
 
 class RoomRegistry:
@@ -32,7 +34,7 @@ class RoomRegistry:
     """
 
     __slots__ = ("domain", "limits", "admins", "_secret", "_rooms", "_locked", "_created_by",
-                 "refused")
+                 "refused", "tombstones")
 
     def __init__(self, domain: str, limits: ServiceLimits | None = None, *,
                  admins=None, secret: bytes | None = None):
@@ -46,6 +48,8 @@ class RoomRegistry:
         self._created_by = collections.Counter()
         #: Creations refused, by cap: ``"service"`` or ``"per_user"``.
         self.refused = {"service": 0, "per_user": 0}
+        #: Destroyed persistent rooms whose names are still kept.
+        self.tombstones = Tombstones()
 
     def __len__(self):
         return len(self._rooms)
@@ -74,6 +78,24 @@ class RoomRegistry:
         if room is None:
             raise NoSuchRoom("No such room")
         return room
+
+    def is_admin(self, user_jid: str) -> bool:
+        return jids.bare(user_jid) in self.admins
+
+    def check_tombstone(self, room_jid: str, user_jid: str, now: float, *,
+                        creating: bool) -> Tombstone | None:
+        """What the room's tombstone, if any, says to a stanza from
+        ``user_jid``: `RoomGone` while it stands, except to a service
+        admin's join (``creating``), which will recreate the room and lift
+        it.  Returns an expired tombstone (the caller deletes it) or None."""
+        stone = self.tombstones.get(room_jid)
+        if stone is None:
+            return None
+        if stone.expired(now):
+            return stone
+        if creating and self.is_admin(user_jid):
+            return None
+        raise RoomGone(stone.reason, alternate_venue=stone.alternate_venue)
 
     def may_create(self, user_jid: str) -> bool:
         """The creation policy: anyone, only service admins, or users of the
@@ -114,14 +136,17 @@ class RoomRegistry:
 
         Creates the room when it does not exist (subject to the creation
         policy: `RoomCreationRestricted`; a room name failing nodeprep:
-        `RoomNameInvalid`) and otherwise hands over to
+        `RoomNameInvalid`; a room whose tombstone stands: `RoomGone`, but
+        for service admins) and otherwise hands over to
         `Room.presence_available`.  A room whose creation was refused is not
-        kept.
+        kept; a created room lifts its tombstone (expired, or passed by an
+        admin).
         """
         room = self._rooms.get(room_jid)
         if room is not None:
             return room, room.presence_available(full_jid, nick, now, payload=payload,
                                                  muc_x=muc_x, password=password)
+        self.check_tombstone(room_jid, full_jid, now, creating=True)
         if not muc_x:
             raise JoinWithoutMucX("You must join the room before sending presence updates")
         node, at, host = room_jid.partition("@")
@@ -145,6 +170,7 @@ class RoomRegistry:
         room.creator = creator
         outcome = room.presence_available(full_jid, nick, now, payload=payload,
                                           muc_x=muc_x, password=password)
+        self.tombstones.lift(room_jid)
         self.add(room)
         return room, outcome
 
@@ -160,13 +186,23 @@ class RoomRegistry:
                 del self._created_by[room.creator]
         return room
 
-    def destroy(self, room_jid: str, actor_jid: str | None, *, reason: str | None = None,
-                alternate_venue: str | None = None, password: str | None = None):
-        """Destroy a room (owners only, see `Room.destroy`) and forget it."""
+    def destroy(self, room_jid: str, actor_jid: str | None, now: float, *,
+                reason: str | None = None, alternate_venue: str | None = None,
+                password: str | None = None):
+        """Destroy a room (owners only, see `Room.destroy`) and forget it.
+
+        A persistent room that was ever unlocked leaves a tombstone until
+        ``now`` plus the service's ``tombstone_ttl`` (when tombstones are
+        on), named in the outcome's ``tombstone``."""
         room = self.get(room_jid)
+        established = room.config.persistent and not room.locked
         outcome = room.destroy(actor_jid, reason=reason, alternate_venue=alternate_venue,
                                password=password)
         self.forget(room_jid)
+        ttl = self.limits.tombstone_ttl
+        if established and ttl is not None:
+            outcome.tombstone = Tombstone(room_jid, now + ttl, reason, alternate_venue)
+            self.tombstones.lay(outcome.tombstone)
         return outcome
 
     def overdue_locked(self, now: float) -> list:
@@ -194,5 +230,5 @@ class RoomRegistry:
         """
         self._locked.pop(room.jid, None)
         if room.is_empty:
-            return self.destroy(room.jid, None, reason="The room was not configured in time")
+            return self.destroy(room.jid, None, now, reason="The room was not configured in time")
         return room.configure(None, now)

@@ -23,6 +23,7 @@ from mucsvc.rooms.errors import NotAcceptable
 from mucsvc.rooms.history import HistoryEntry
 from mucsvc.rooms.outcomes import Subject
 from mucsvc.rooms.roles import Affiliation
+from mucsvc.rooms.tombstones import Tombstone
 from mucsvc.storage.errors import RoomNotPersistent
 
 log = Logger()
@@ -183,3 +184,21 @@ def encode_room(stored) -> tuple:
             affiliations.append((user, affiliation, text))
     return (encode_config(stored.jid, stored.config), subject_row(stored.subject),
             affiliations, [history_row(entry) for entry in stored.history])
+
+
+def tombstone_row(tombstone) -> tuple:
+    """``(room jid, expires at, reason, alternate venue)`` of a `Tombstone`."""
+    if not isinstance(tombstone, Tombstone):
+        raise TypeError(f"tombstone must be a Tombstone, not {type(tombstone).__name__}")
+    if not isinstance(tombstone.room_jid, str) or not tombstone.room_jid:
+        raise TypeError("a tombstone's room is a non-empty room JID")
+    for name in ("reason", "alternate_venue"):
+        value = getattr(tombstone, name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"a tombstone's {name} must be text or None")
+    return (tombstone.room_jid, _number("tombstone expiry", tombstone.expires_at),
+            tombstone.reason, tombstone.alternate_venue)
+
+
+def tombstone_from_row(room_jid, expires_at, reason, alternate_venue) -> Tombstone:
+    return Tombstone(room_jid, expires_at, reason, alternate_venue)

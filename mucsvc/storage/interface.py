@@ -18,6 +18,10 @@ Which call goes with which change:
 - the subject changes: `save_subject`;
 - a message is recorded in its history: `append_history` with the room's
   history limit; the history is emptied: `clear_history`.
+- a persistent room is destroyed and leaves a tombstone
+  (`mucsvc.rooms.tombstones`): `delete_room` and `save_tombstone` in one
+  `apply`; the tombstone expires or a service admin recreates the room:
+  `delete_tombstone`.  At start-up `load_tombstones` gives them back.
 
 An operation that changes several things at once (a configuration form
 with owner lists, a batch of affiliation changes, a room made persistent)
@@ -42,7 +46,8 @@ from mucsvc.rooms.outcomes import Subject
 
 #: The methods of `IRoomStore` that a `Write` may name.
 WRITE_METHODS = frozenset({"save_room", "replace_room", "delete_room", "set_affiliation",
-                           "save_subject", "append_history", "clear_history"})
+                           "save_subject", "append_history", "clear_history",
+                           "save_tombstone", "delete_tombstone"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +126,17 @@ class IRoomStore(Interface):
 
     def clear_history(room_jid):
         """Forget the room's history."""
+
+    def load_tombstones():
+        """Every stored `Tombstone`, sorted by room JID."""
+
+    def save_tombstone(tombstone):
+        """Store the `Tombstone` (replacing any for the same room).  It is
+        independent of the rooms: a room and a tombstone of the same JID
+        may both be stored, and deleting either keeps the other."""
+
+    def delete_tombstone(room_jid):
+        """Forget the room's tombstone; True if one was stored."""
 
     def apply(writes):
         """Make every `Write` in ``writes`` in one transaction, in order: all

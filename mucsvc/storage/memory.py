@@ -32,6 +32,7 @@ class MemoryRoomStore:
 
     def __init__(self):
         self._rooms: dict | None = {}
+        self._tombstones: dict = {}  # room jid -> row
 
     @property
     def closed(self) -> bool:
@@ -102,14 +103,28 @@ class MemoryRoomStore:
     def clear_history(self, room_jid) -> None:
         self._room(room_jid).history.clear()
 
+    def load_tombstones(self) -> list:
+        self._all()
+        return [codec.tombstone_from_row(*row) for _jid, row in sorted(self._tombstones.items())]
+
+    def save_tombstone(self, tombstone) -> None:
+        row = codec.tombstone_row(tombstone)
+        self._all()
+        self._tombstones[row[0]] = row
+
+    def delete_tombstone(self, room_jid) -> bool:
+        self._all()
+        return self._tombstones.pop(room_jid, None) is not None
+
     def apply(self, writes) -> list:
-        """All or none: the rooms are copied first and put back on error."""
+        """All or none: the rooms and tombstones are copied first and put
+        back on error."""
         writes = [w if isinstance(w, Write) else Write(*w) for w in writes]
-        before = copy.deepcopy(self._all())
+        before = copy.deepcopy(self._all()), dict(self._tombstones)
         try:
             return [getattr(self, write.method)(*write.args) for write in writes]
         except BaseException:
-            self._rooms = before
+            self._rooms, self._tombstones = before
             raise
 
     def close(self) -> None:

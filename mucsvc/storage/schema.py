@@ -90,13 +90,32 @@ def _v0_to_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# v3: tombstones of destroyed persistent rooms
+# (`mucsvc.rooms.tombstones`), apart from ``rooms``: a tombstone outlives
+# its room's rows, and a recreated room may be stored before its tombstone
+# is deleted within the same transaction.
+_TOMBSTONES = """
+CREATE TABLE tombstones (
+    jid             TEXT PRIMARY KEY,
+    expires_at      REAL NOT NULL,
+    reason          TEXT,
+    alternate_venue TEXT
+) WITHOUT ROWID;
+"""
+
+
+def _add_tombstones(conn: sqlite3.Connection) -> None:
+    for statement in _statements(_TOMBSTONES):
+        conn.execute(statement)
+
+
 def _v1_to_v2(conn: sqlite3.Connection) -> None:
     for statement in _statements(_V2):
         conn.execute(statement)
 
 
 #: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
-MIGRATIONS = [_v0_to_v1, _v1_to_v2]
+MIGRATIONS = [_v0_to_v1, _v1_to_v2, _add_tombstones]
 
 
 def current_version() -> int:

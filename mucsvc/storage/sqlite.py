@@ -152,6 +152,17 @@ class SQLiteRoomStore:
             by_id[room_id].history.append(codec.history_from_row(*row))
         return result
 
+    def load_tombstones(self) -> list:
+        try:
+            with self._transaction(write=False) as conn:
+                rows = conn.execute("SELECT jid, expires_at, reason, alternate_venue"
+                                    " FROM tombstones ORDER BY jid").fetchall()
+        except sqlite3.DatabaseError as e:
+            if isinstance(e, sqlite3.OperationalError):
+                raise
+            raise StoreDamaged(self.path, str(e)) from None
+        return [codec.tombstone_from_row(*row) for row in rows]
+
     def save_room(self, room_jid, config) -> None:
         self.apply([Write("save_room", (room_jid, config))])
 
@@ -173,11 +184,17 @@ class SQLiteRoomStore:
     def clear_history(self, room_jid) -> None:
         self.apply([Write("clear_history", (room_jid,))])
 
+    def save_tombstone(self, tombstone) -> None:
+        self.apply([Write("save_tombstone", (tombstone,))])
+
+    def delete_tombstone(self, room_jid) -> bool:
+        return self.apply([Write("delete_tombstone", (room_jid,))])[0]
+
     def apply(self, writes) -> list:
         """Every write in one transaction: all of them or, on any error,
         none.  Values are checked and encoded before the transaction
         begins.  Returns each write's result (True/False for
-        ``delete_room``, None for the others)."""
+        ``delete_room`` and ``delete_tombstone``, None for the others)."""
         steps = [getattr(self, "_" + write.method)(*write.args) for write in map(_write, writes)]
         if not steps:
             return []
@@ -269,6 +286,20 @@ class SQLiteRoomStore:
         def step(conn):
             room_id = self._room_id(conn, room_jid)
             conn.execute("DELETE FROM history WHERE room_id = ?", (room_id,))
+        return step
+
+    def _save_tombstone(self, tombstone):
+        row = codec.tombstone_row(tombstone)
+
+        def step(conn):
+            conn.execute("INSERT OR REPLACE INTO tombstones (jid, expires_at, reason,"
+                         " alternate_venue) VALUES (?, ?, ?, ?)", row)
+        return step
+
+    def _delete_tombstone(self, room_jid):
+        def step(conn):
+            return conn.execute("DELETE FROM tombstones WHERE jid = ?",
+                                (room_jid,)).rowcount > 0
         return step
 
     def legacy_secret(self) -> bytes | None:

@@ -66,9 +66,10 @@ def owner_query() -> ET.Element:
     return ET.Element(f"{{{MUC_OWNER_NS}}}query")
 
 
-def destroy_request(reason: str | None = None) -> ET.Element:
+def destroy_request(reason: str | None = None, venue: str | None = None) -> ET.Element:
+    """A ``muc#owner`` destroy, with the reason and the alternate venue's JID."""
     query = ET.Element(f"{{{MUC_OWNER_NS}}}query")
-    destroy = ET.SubElement(query, f"{{{MUC_OWNER_NS}}}destroy")
+    destroy = ET.SubElement(query, f"{{{MUC_OWNER_NS}}}destroy", {"jid": venue} if venue else {})
     if reason is not None:
         ET.SubElement(destroy, f"{{{MUC_OWNER_NS}}}reason").text = reason
     return query
@@ -158,6 +159,11 @@ def error_by(stanza) -> str | None:
 
 def error_text(stanza) -> str | None:
     return stanza.xml.findtext(f"{{{CLIENT_NS}}}error/{{{STANZA_ERROR_NS}}}text")
+
+
+def gone_uri(stanza) -> str | None:
+    """The text of a ``gone`` error's condition: where to go instead."""
+    return stanza.xml.findtext(f"{{{CLIENT_NS}}}error/{{{STANZA_ERROR_NS}}}gone")
 
 
 def from_room(room: str):

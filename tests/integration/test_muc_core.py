@@ -31,6 +31,7 @@ from tests.integration.muc_scenarios import (
     error_by,
     error_text,
     from_room,
+    gone_uri,
     is_subject_message,
     muc_items,
     occupant,
@@ -54,7 +55,7 @@ from tests.integration.stanzas import (
     status_codes,
 )
 
-USERS = ("alice", "bob", "carol")
+USERS = ("alice", "bob", "carol", "admin")
 
 
 # ---- 1. creating a room ---------------------------------------------------------
@@ -634,3 +635,42 @@ def test_destroying_a_room_tells_every_occupant_about_itself(scenario, service):
         assert error_condition(lost) == "item-not-found", describe(lost)
 
     scenario(body, "alice", "bob", "carol")
+
+
+def test_a_destroyed_persistent_room_answers_gone_until_an_admin_recreates_it(scenario, service):
+    room = room_jid(service, "core-tombstone")
+    venue = room_jid(service, "core-tombstone-new")
+
+    async def body(alice, bob, admin):
+        await create_room(alice, room, "Alice", instant=False)
+        await alice.request(room, config_submission({"muc#roomconfig_persistentroom": "1"}),
+                            type="set")
+        done = await alice.request(room, destroy_request("Moved to the new room", venue),
+                                   type="set")
+        assert done.xml.get("type") == "result", describe(done)
+        await alice.expect_self_presence(occupant(room, "Alice"), "unavailable")
+
+        # The name is taken: a join, a message and a disco#info all get
+        # gone from the service, with the alternate venue and the reason.
+        bob.join(occupant(room, "Bob"))
+        refused = await bob.expect_presence(frm=occupant(room, "Bob"), type="error")
+        bob.send_message(room, "anyone?")
+        lost = await bob.expect_message(frm=room, type="error")
+        info = await bob.request_error(room, f"<query xmlns='{DISCO_INFO_NS}'/>")
+        for stanza in (refused, lost, info):
+            assert error_condition(stanza) == "gone", describe(stanza)
+            assert stanza.xml.find(f"{{{CLIENT_NS}}}error").get("type") == "cancel", describe(stanza)
+            assert gone_uri(stanza) == f"xmpp:{venue}?join", describe(stanza)
+            assert error_text(stanza) == "Moved to the new room", describe(stanza)
+            assert error_by(stanza) == service, describe(stanza)
+        # Its former owner too.
+        alice.join(occupant(room, "Alice"))
+        again = await alice.expect_presence(frm=occupant(room, "Alice"), type="error")
+        assert error_condition(again) == "gone", describe(again)
+
+        # A service admin may take the name back at once: a new room.
+        admin.join(occupant(room, "Admin"))
+        mine = await admin.expect_self_presence(occupant(room, "Admin"), None)
+        assert status_code_list(mine) == [201, 110], describe(mine)
+
+    scenario(body, "alice", "bob", "admin")

@@ -1,8 +1,9 @@
 """Persistent rooms survive the service: ``twistd muc`` is stopped (SIGTERM)
 or killed (SIGKILL) and started again on the same config and storage file,
 and clients find what was acknowledged before: the room, its name, its
-members and bans, its subject and history.  Temporary and destroyed rooms
-do not come back, and occupants present at a clean stop are told (332).
+members and bans, its subject and history.  Temporary rooms do not come
+back, a destroyed persistent room's tombstone does, and occupants present
+at a clean stop are told (332).
 
 Each test runs its own service (its own storage file) beside the module's
 Prosody; the clients stay logged in to Prosody across the restart, as users
@@ -25,6 +26,7 @@ from tests.integration.muc_scenarios import (
     delay_of,
     destroy_request,
     drain,
+    error_text,
     from_room,
     is_subject_message,
     join_and_read,
@@ -232,7 +234,7 @@ def test_what_was_acknowledged_survives_sigkill(scenario, service):
 # ---- 3. what does not come back -------------------------------------------------------------
 
 
-def test_temporary_and_destroyed_rooms_are_gone_after_a_restart(scenario, service):
+def test_temporary_rooms_are_gone_and_a_destroyed_one_answers_gone_after_a_restart(scenario, service):
     temporary = f"fleeting@{service.jid}"
     destroyed = f"demolished@{service.jid}"
     unkept = f"unkept@{service.jid}"
@@ -266,7 +268,14 @@ def test_temporary_and_destroyed_rooms_are_gone_after_a_restart(scenario, servic
                 {"affiliation": "owner", "role": "none", "jid": alice.jid}], describe(gone)
         service.start()
 
-        for room in (temporary, destroyed, unkept):
+        # The destroyed persistent room's tombstone was kept: its name is
+        # still taken, with the reason.
+        bob.join(occupant(destroyed, "Bob"))
+        refused = await bob.expect_presence(frm=occupant(destroyed, "Bob"), type="error")
+        assert error_condition(refused) == "gone", describe(refused)
+        assert error_text(refused) == "No longer needed", describe(refused)
+
+        for room in (temporary, unkept):
             await assert_gone(bob, room, "the restart")
             # Joining creates the room anew, empty.
             before = len(bob.received)

@@ -13,6 +13,7 @@ EXPECTED = {
     "RoomLocked": ("item-not-found", "cancel"),
     "JoinWithoutMucX": ("item-not-found", "cancel"),
     "NoSuchRoom": ("item-not-found", "cancel"),
+    "RoomGone": ("gone", "cancel"),
     "NotOccupant": ("not-acceptable", "cancel"),
     "Forbidden": ("forbidden", "auth"),
     "NotAllowed": ("not-allowed", "cancel"),

@@ -101,10 +101,10 @@ def test_get_and_forget():
 def test_destroy_through_the_service():
     service = RoomRegistry("muc.example")
     service.enter(ROOM, OWNER, "Owner", 0.0)
-    out = service.destroy(ROOM, OWNER, reason="done")
+    out = service.destroy(ROOM, OWNER, 0.0, reason="done")
     assert out.reason == "done" and ROOM not in service
     with pytest.raises(NoSuchRoom):
-        service.destroy(ROOM, OWNER)
+        service.destroy(ROOM, OWNER, 0.0)
 
 
 def test_a_locked_room_in_use_is_unlocked_with_its_defaults_after_the_timeout():
@@ -205,7 +205,7 @@ def test_one_user_creates_at_most_max_rooms_per_user():
     service.enter("a@muc.example", ALICE, "Alice", 0.0)
     service.enter("c@muc.example", ALICE, "Alice", 0.0)
     # A room that goes frees its place.
-    service.destroy("a@muc.example", OWNER)
+    service.destroy("a@muc.example", OWNER, 0.0)
     service.enter("d@muc.example", OWNER, "O", 0.0)
     assert service.rooms_created_by("owner@example.org") == 2
     for i in range(5):  # service admins have no cap

@@ -5,7 +5,7 @@ stored state after every call."""
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mucsvc.rooms import Affiliation, HistoryEntry, RoomConfig, Subject
+from mucsvc.rooms import Affiliation, HistoryEntry, RoomConfig, Subject, Tombstone
 from mucsvc.storage import MemoryRoomStore, SQLiteRoomStore, StoredRoom
 from tests.storage.helpers import EVERY_FIELD_CHANGED, PERSISTENT, snapshot
 
@@ -28,6 +28,10 @@ calls = st.one_of(
     st.tuples(st.just("save_subject"), rooms, subjects),
     st.tuples(st.just("append_history"), rooms, entries, st.integers(0, 3)),
     st.tuples(st.just("clear_history"), rooms),
+    st.tuples(st.just("save_tombstone"), st.builds(
+        Tombstone, rooms, st.one_of(st.floats(0, 1e9), st.just(float("nan"))),
+        st.sampled_from([None, "why"]), st.sampled_from([None, "new@muc.example"]))),
+    st.tuples(st.just("delete_tombstone"), rooms),
     st.tuples(st.just("replace_room"), st.builds(
         StoredRoom, rooms, configs,
         st.dictionaries(users, st.tuples(affiliations, datas), max_size=2),
@@ -51,5 +55,6 @@ def test_same_calls_same_results(sequence):
         for call in sequence:
             assert outcome(memory, call) == outcome(sqlite, call), call
             assert snapshot(memory) == snapshot(sqlite)
+            assert memory.load_tombstones() == sqlite.load_tombstones()
     finally:
         sqlite.close()
