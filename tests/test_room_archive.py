@@ -432,6 +432,17 @@ class LifecycleTests(unittest.TestCase):
         h.create()
         self.assertEqual(h.mam(ROMEO)[0], [])
 
+    def test_the_archive_of_a_temporary_room_of_the_last_run_is_gone_after_a_restart(self):
+        path = self.mktemp()
+        h = self.restarted(path)
+        h.create(room="fleeting@" + SERVICE)
+        h.say(ROMEO, "only for us", room="fleeting@" + SERVICE)
+        h.muc.stopService()  # the service stops; the room with it
+        h.muc.app.store.close()
+        again = self.restarted(path)
+        again.create(room="fleeting@" + SERVICE)  # someone else takes the name
+        self.assertEqual(again.mam(ROMEO, room="fleeting@" + SERVICE)[0], [])
+
     def test_housekeeping_expires_old_messages(self):
         h = Harness(archive_expires_after=3600)
         h.create()

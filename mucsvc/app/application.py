@@ -85,9 +85,11 @@ class MucApplication:
         with every message, is what makes the archive survive a crash.
         """
         if self.store is None:
+            self._forget_orphan_archives()
             return 0, 0
         count = self.writes.restore(self.store, self.rooms)
         tombstones = self.writes.restore_tombstones(self.store, self.rooms)
+        self._forget_orphan_archives()
         if self.archive is not None and replay is not None:
             for room in self.rooms.rooms():
                 if self.archives(room):
@@ -95,6 +97,16 @@ class MucApplication:
                         self._recover(room, archived_text)
                     self._refill_history(room, replay)
         return count, tombstones
+
+    def _forget_orphan_archives(self) -> None:
+        """Archives of rooms that did not come back (temporary rooms of the
+        last run) go, as they would have when the room ended: whoever
+        creates a room of that name must not read its predecessor's."""
+        if self.archive is None:
+            return
+        for room_jid in self.archive.archive.room_jids():
+            if room_jid not in self.rooms:
+                self.archive.forget(room_jid)
 
     def _recover(self, room, archived_text) -> None:
         bounds = self.archive.bounds(room.jid)

@@ -141,6 +141,9 @@ class IArchive(Interface):
     def bounds(room_jid):
         """``(first, last)`` messages of the room, or None when it has none."""
 
+    def room_jids():
+        """The rooms that have an archive."""
+
     def newest_seq():
         """The highest sequence number stored (0 when empty)."""
 

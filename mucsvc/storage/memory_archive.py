@@ -80,6 +80,9 @@ class MemoryArchive:
             return None
         return dataclasses.replace(stored[0]), dataclasses.replace(stored[-1])
 
+    def room_jids(self) -> list:
+        return sorted(jid for jid, (seqs, _) in self._all().items() if seqs)
+
     def newest_seq(self) -> int:
         return max((seqs[-1] for seqs, _ in self._all().values() if seqs), default=0)
 

@@ -139,6 +139,10 @@ class SQLiteArchive:
                             " LIMIT 1", (number,)).fetchone()
         return _message(room_jid, first), _message(room_jid, last)
 
+    def room_jids(self) -> list:
+        self._connection()
+        return sorted(self._ids)
+
     def newest_seq(self) -> int:
         row = self._connection().execute("SELECT max(seq) FROM archive").fetchone()
         return row[0] or 0

@@ -144,6 +144,13 @@ def test_retraction_replaces_the_payload_in_place(archives, archive):
     assert archive.get(OTHER, written[1]) is None
 
 
+def test_the_rooms_with_an_archive(archives, archive):
+    fill(archive, 1)
+    fill(archive, 1, room=OTHER, start=T0 + 9)
+    archive.drop_room(OTHER)
+    assert archives.reopen(archive).room_jids() == [ROOM]
+
+
 def test_bounds_and_newest(archive):
     assert archive.bounds(ROOM) is None and archive.newest_seq() == 0
     written = fill(archive, 3)
