@@ -387,8 +387,11 @@ class XmppClient:
         """Claim every received stanza satisfying ``predicate`` now, in
         arrival order, without waiting (e.g. the results of an archive query
         once its final answer came)."""
-        taken = [stanza for stanza in self._unclaimed if predicate(stanza)]
-        self._unclaimed = [stanza for stanza in self._unclaimed if not predicate(stanza)]
+        taken: list[StanzaBase] = []
+        kept: list[StanzaBase] = []
+        for stanza in self._unclaimed:
+            (taken if predicate(stanza) else kept).append(stanza)
+        self._unclaimed = kept
         return taken
 
     def forget_unclaimed(self) -> None:
