@@ -210,8 +210,11 @@ async def whole_archive(client, room: str) -> ArchivePage:
 async def query_fields(client, room: str) -> dict[str, dict[str, str | None]]:
     """``var`` -> ``{"type": ..., "value": ...}`` of the room's MAM query form
     (``iq get`` of an empty ``<query xmlns='urn:xmpp:mam:2'/>``), through the
-    plugin's ``get_fields``."""
-    form = await client.xmpp.plugin["xep_0313"].get_fields(jid=slixmpp.JID(room))
+    plugin's ``get_fields``; an error reply raises :class:`StanzaErrorReply`."""
+    try:
+        form = await client.xmpp.plugin["xep_0313"].get_fields(jid=slixmpp.JID(room), timeout=DEFAULT_TIMEOUT)
+    except IqError as error:
+        raise StanzaErrorReply(error.iq) from None
     return {
         var: {"type": field["type"], "value": field.xml.findtext("{jabber:x:data}value")}
         for var, field in form.get_fields().items()
