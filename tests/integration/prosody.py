@@ -23,6 +23,15 @@ PROSODY = "/usr/bin/prosody"
 PROSODYCTL = "/usr/bin/prosodyctl"
 NOT_INSTALLED = "Prosody is not installed: sudo apt-get install -y prosody"
 
+# Where Debian's prosody keeps its modules, and where Debian's
+# prosody-modules puts the community ones (mod_NAME/mod_NAME.lua), so
+# Prosody finds both without plugin_paths.
+MODULES_DIR = pathlib.Path("/usr/lib/prosody/modules")
+COMMUNITY_NOT_INSTALLED = (
+    "Prosody module mod_{name} is not installed (community modules come with "
+    "Debian's prosody-modules): sudo apt-get install -y prosody-modules"
+)
+
 # Modules of the VirtualHost. vcard_legacy makes Prosody add
 # <x xmlns='vcard-temp:x:update'/> to presence, which the conformance
 # scripts expect to see forwarded through a room.
@@ -47,6 +56,13 @@ def lua_list(values: Sequence[str]) -> str:
     return "{ " + "; ".join(lua_string(value) for value in values) + " }"
 
 
+def module_installed(name: str) -> bool:
+    """Whether Prosody can load ``mod_<name>`` from its module directory."""
+    return (MODULES_DIR / f"mod_{name}.lua").is_file() or (
+        MODULES_DIR / f"mod_{name}" / f"mod_{name}.lua"
+    ).is_file()
+
+
 class ProsodyError(RuntimeError):
     """Prosody did not do what a test needs; the message carries its log."""
 
@@ -57,7 +73,9 @@ class ProsodyServer(reaper.Supervised):
     Users are ``NAME@localhost``; the component domain (``muc.localhost``)
     accepts our service on ``component_port``, and ``conference.localhost``
     is Prosody's own MUC (``conference_modules`` adds modules to it, e.g.
-    ``("muc_mam",)``). Data survives :meth:`restart`.
+    ``("muc_mam", "muc_moderation")``; one that is not installed fails the
+    test with the command that installs it, where Prosody would only log an
+    error and run without it). Data survives :meth:`restart`.
     """
 
     host = "localhost"
@@ -158,6 +176,9 @@ class ProsodyServer(reaper.Supervised):
         """
         if not os.path.exists(PROSODY):
             pytest.fail(NOT_INSTALLED, pytrace=False)
+        for name in self.conference_modules:
+            if not module_installed(name):
+                pytest.fail(COMMUNITY_NOT_INSTALLED.format(name=name), pytrace=False)
         if self.running:
             raise ProsodyError("Prosody is already running")
         try:

@@ -78,13 +78,13 @@ class StanzaErrorReply(AssertionError):
 class _PlainClient(slixmpp.ClientXMPP):
     """slixmpp over plain TCP with PLAIN auth, as a loopback test server wants."""
 
-    def __init__(self, jid: str, password: str):
+    def __init__(self, jid: str, password: str, plugins: Iterable[str] = ()):
         super().__init__(jid, password)
         self.enable_plaintext = True
         self.enable_starttls = False
         self.enable_direct_tls = False
         self.plugin["feature_mechanisms"].unencrypted_plain = True
-        for plugin in ("xep_0030", "xep_0092", "xep_0199"):
+        for plugin in ("xep_0030", "xep_0092", "xep_0199", *plugins):
             self.register_plugin(plugin)
 
 
@@ -92,11 +92,20 @@ class XmppClient:
     """One logged-in user, with bounded waits for what it receives.
 
     Get one from :func:`logged_in`; ``client.xmpp`` is the slixmpp client
-    underneath, for anything not covered here.
+    underneath, for anything not covered here, with the slixmpp ``plugins``
+    named (e.g. ``"xep_0313"``) registered beside disco, version and ping.
     """
 
-    def __init__(self, jid: str, password: str, *, host: str = "127.0.0.1", port: int = 5222):
-        self.xmpp = _PlainClient(jid, password)
+    def __init__(
+        self,
+        jid: str,
+        password: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 5222,
+        plugins: Iterable[str] = (),
+    ):
+        self.xmpp = _PlainClient(jid, password, plugins)
         self.address = (host, port)
         self.received: list[StanzaBase] = []
         self._unclaimed: list[StanzaBase] = []
@@ -374,6 +383,17 @@ class XmppClient:
         """Received stanzas that no ``expect*`` took yet, matching ``predicate``."""
         return [stanza for stanza in self._unclaimed if predicate(stanza)]
 
+    def take(self, predicate: Predicate) -> list[StanzaBase]:
+        """Claim every received stanza satisfying ``predicate`` now, in
+        arrival order, without waiting (e.g. the results of an archive query
+        once its final answer came)."""
+        taken: list[StanzaBase] = []
+        kept: list[StanzaBase] = []
+        for stanza in self._unclaimed:
+            (taken if predicate(stanza) else kept).append(stanza)
+        self._unclaimed = kept
+        return taken
+
     def forget_unclaimed(self) -> None:
         """Drop what arrived so far, e.g. the presence burst after joining."""
         self._unclaimed.clear()
@@ -411,6 +431,7 @@ async def logged_in(
     *,
     resource: str = "test",
     timeout: float = DEFAULT_TIMEOUT,
+    plugins: Iterable[str] = (),
 ):
     """An :class:`XmppClient` for ``user@prosody.host/resource``, logged out after.
 
@@ -419,7 +440,11 @@ async def logged_in(
     ``insecure`` any password is accepted.
     """
     client = XmppClient(
-        f"{user}@{prosody.host}/{resource}", password, host="127.0.0.1", port=prosody.c2s_port
+        f"{user}@{prosody.host}/{resource}",
+        password,
+        host="127.0.0.1",
+        port=prosody.c2s_port,
+        plugins=plugins,
     )
     await client.login(timeout)
     try:
@@ -429,11 +454,19 @@ async def logged_in(
 
 
 @contextlib.asynccontextmanager
-async def all_logged_in(prosody, *users: str, password: str = DEFAULT_PASSWORD, timeout: float = DEFAULT_TIMEOUT):
+async def all_logged_in(
+    prosody,
+    *users: str,
+    password: str = DEFAULT_PASSWORD,
+    timeout: float = DEFAULT_TIMEOUT,
+    plugins: Iterable[str] = (),
+):
     """Several clients: ``async with all_logged_in(p, "alice", "bob") as (alice, bob)``."""
     async with contextlib.AsyncExitStack() as stack:
         clients = [
-            await stack.enter_async_context(logged_in(prosody, user, password, timeout=timeout))
+            await stack.enter_async_context(
+                logged_in(prosody, user, password, timeout=timeout, plugins=plugins)
+            )
             for user in users
         ]
         yield tuple(clients)
