@@ -94,10 +94,12 @@ class StanzaIdTests(unittest.TestCase):
 
     def test_every_recipient_gets_the_same_stanza_id_and_each_message_its_own(self):
         out = self.h.say(ROMEO, "hello", extra=f"<stanza-id xmlns='{SID}' by='{ROOM}' id='fake'/>"
+                         f"<stanza-id xmlns='{SID}' by='{ROOM.upper()}' id='fake-upper'/>"
                          f"<stanza-id xmlns='{SID}' by='elsewhere.example' id='theirs'/>")
         to_romeo, to_juliet = to(out, ROMEO)[0], to(out, JULIET)[0]
         ours = [pair for pair in stanza_ids(to_romeo) if pair[0] == ROOM]
-        self.assertEqual(len(ours), 1)  # the forged one is gone
+        self.assertEqual(len(ours), 1)  # the forged ones are gone, however spelled
+        self.assertNotIn("fake-upper", [sid for _, sid in stanza_ids(to_romeo)])
         self.assertNotEqual(ours[0][1], "fake")
         self.assertIn(("elsewhere.example", "theirs"), stanza_ids(to_romeo))
         self.assertEqual(stanza_ids(to_romeo), stanza_ids(to_juliet))
@@ -252,6 +254,21 @@ class AccessTests(unittest.TestCase):
         self.assertEqual(item_jids(self.h.mam(ROMEO)[0]), ["romeo@example.org"])  # moderator
         self.h.receive(config_submit(ROMEO, [("muc#roomconfig_whois", "anyone")]))
         self.assertEqual(item_jids(self.h.mam(NURSE)[0]), ["romeo@example.org"])
+
+    def test_a_non_anonymous_room_files_the_sender_as_prosody_does(self):
+        self.h.receive(config_submit(ROMEO, [("muc#roomconfig_whois", "anyone")]))
+        self.h.join(JULIET, "juliet")
+        self.h.say(JULIET, "filed with my jid", id="m2")
+
+        def items(who):
+            results = self.h.mam(who)[0]
+            inner = first(first(result_of(results[-1]), "forwarded"), "message")
+            return [dict(i.attributes) for x in inner.elements("http://jabber.org/protocol/muc#user", "x")
+                    for i in x.elements()]
+        self.assertEqual(items(NURSE), [{"affiliation": "none", "role": "participant",
+                                         "jid": "juliet@example.org"}])
+        self.h.receive(config_submit(ROMEO, [("muc#roomconfig_whois", "moderators")]))
+        self.assertEqual(items(JULIET), [])  # semi-anonymous now: not shown
 
 
 class SwitchTests(unittest.TestCase):

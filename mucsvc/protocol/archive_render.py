@@ -47,16 +47,34 @@ def archived_text(entry, room_jid: str) -> str:
     return text[:cut] + "</message>"
 
 
+_SENDER_X = f'<x xmlns="{namespaces.MUC_USER}">'
+
+
+def sender_item(room, occupant) -> str:
+    """What a non-anonymous room files with a message: the sender's bare JID
+    with its affiliation and role then (Prosody's mod_muc_mam).  Clients
+    cannot forge it: the muc#user namespace is stripped from what they send."""
+    return element("x", (("xmlns", namespaces.MUC_USER),), element("item", (
+        ("affiliation", room.affiliation_of(occupant.bare_jid).value),
+        ("role", occupant.role.value), ("jid", occupant.bare_jid))))
+
+
 def forwarded_message(message, *, real_jid: bool) -> str:
     """The archived stanza as XEP-0297 forwards it: in the client namespace,
-    without the empty ``to``; with the sender's real JID in a muc#user item
-    when ``real_jid`` (non-anonymous rooms, moderators)."""
+    without the empty ``to``.  The sender's real JID is in it only when
+    ``real_jid`` (the room is non-anonymous, or the reader a moderator): the
+    item filed with the message, or else one made of its author."""
     text = message.payload
     head, _, tail = text.partition(_EMPTY_TO)
     if not head.startswith("<message"):
         raise ValueError(f"not an archived message: {text[:80]!r}")
     text = f'{head} xmlns="{namespaces.CLIENT}"{tail}'
-    if real_jid and message.author:
+    filed = text.find(_SENDER_X)
+    if filed >= 0:
+        if not real_jid:
+            end = text.index("</x>", filed) + len("</x>")
+            text = text[:filed] + text[end:]
+    elif real_jid and message.author:
         item = element("x", (("xmlns", namespaces.MUC_USER),),
                        element("item", (("jid", message.author),)))
         if text.endswith("/>"):

@@ -8,6 +8,7 @@ times without re-parsing or re-serializing.
 
 from __future__ import annotations
 
+from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.xmltext import serialize_children
 
@@ -27,12 +28,25 @@ def forged_by(room_jid: str):
         name = child.name
         if (name == "delay" and uri == namespaces.DELAY) or \
                 (name == "x" and uri == namespaces.LEGACY_DELAY):
-            return child.getAttribute("from") == room_jid
+            return _names_room(child.getAttribute("from"), room_jid)
         if name == "stanza-id" and uri == namespaces.STANZA_ID:
-            return child.getAttribute("by") == room_jid
+            return _names_room(child.getAttribute("by"), room_jid)
         return False
 
     return forged
+
+
+def _names_room(value, room_jid: str) -> bool:
+    """Whether ``value`` is the room's JID, however a client spelled it
+    (``ROOM@MUC.EXAMPLE.ORG`` too, as Prosody compares them prepped)."""
+    if value is None:
+        return False
+    if value == room_jid:
+        return True
+    try:
+        return parse_jid(value).full() == room_jid
+    except InvalidJID:
+        return False
 
 
 def presence_payload(stanza, room_jid: str) -> str:

@@ -99,7 +99,8 @@ class ArchiveHandler:
     # ---- reading the request -------------------------------------------------------
 
     def _parse(self, query, room) -> ArchiveQuery:
-        request = ArchiveQuery(max=min(DEFAULT_PAGE, self.max_results))
+        # The total is always given, as Prosody does (clients show progress).
+        request = ArchiveQuery(max=min(DEFAULT_PAGE, self.max_results), count=True)
         form = child(query, namespaces.DATA_FORMS, "x")
         if form is not None:
             values = form_all_values(form)
@@ -120,7 +121,6 @@ class ArchiveHandler:
                 if not text.isdigit() or not text.isascii():
                     raise Refusal("bad-request", "modify", "max must be a non-negative number")
                 request.max = min(int(text), self.max_results)
-                request.count = request.max == 0
             elif part.name == "after":
                 request.after = _existing_id(text)
             elif part.name == "before":

@@ -7,7 +7,7 @@ import uuid
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.context import xmpp_datetime
 from mucsvc.protocol.fanout import Outgoing
-from mucsvc.protocol.archive_render import stanza_id_element
+from mucsvc.protocol.archive_render import sender_item, stanza_id_element
 from mucsvc.protocol.occupant_presence import occupant_id_element
 from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
@@ -107,7 +107,12 @@ class MessageHandler:
                 ("xmlns", namespaces.DELAY), ("from", room.jid), ("stamp", xmpp_datetime(now)))))
             chars = len(replay.text)
         # The archive keeps the stanza without what the room adds on the way out.
-        archived = Outgoing("message", attributes, content).text if keep else None
+        archived = None
+        if keep:
+            # Non-anonymous rooms file the sender's real JID with the message
+            # (Prosody's mod_muc_mam); it is shown only while the room is.
+            archived = Outgoing("message", attributes, content if room.config.anonymous
+                                else content + sender_item(room, occupant)).text
         return app.groupchat(room, sender, message, replay, chars, historic, seq, archived)
 
     def subject(self, stanza, sender, room):

@@ -57,8 +57,14 @@ class MemoryArchive:
         else:
             page = matches[:query.max]
         complete = len(matches) <= query.max
-        return ArchivePage([dataclasses.replace(m) for m in page], complete,
-                           len(matches) if query.count else None)
+        count = None
+        if query.count:
+            count = len([m for m in stored
+                         if (query.start is None or m.seq >= query.start)
+                         and (query.end is None or m.seq <= query.end)
+                         and (query.nick is None or m.nick == query.nick)
+                         and (ids is None or m.seq in ids)])
+        return ArchivePage([dataclasses.replace(m) for m in page], complete, count)
 
     def get(self, room_jid, seq):
         seqs, stored = self._all().get(room_jid, ([], []))

@@ -58,11 +58,13 @@ CREATE TABLE service (
 # is its id and its time; rooms are numbered (``archive_rooms``) so a row
 # carries a small integer rather than the room's JID, and a dropped room's
 # number is never reused (AUTOINCREMENT) while ``archive_dropped`` lists the
-# numbers whose rows are still to be reclaimed.
+# numbers whose rows are still to be reclaimed; ``messages`` counts a room's
+# rows, so that the total of a query over the whole room costs no scan.
 _V2 = """
 CREATE TABLE archive_rooms (
-    id  INTEGER PRIMARY KEY AUTOINCREMENT,
-    jid TEXT NOT NULL UNIQUE
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    jid      TEXT NOT NULL UNIQUE,
+    messages INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE archive_dropped (
     room INTEGER PRIMARY KEY

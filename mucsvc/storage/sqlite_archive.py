@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from dataclasses import replace
 
 from zope.interface import implementer
 
@@ -76,14 +77,18 @@ class SQLiteArchive:
 
         def work(conn):
             rows = []
+            added = {}
             for message in messages:
                 number = created.get(message.room_jid)
                 if number is None:
                     number = created[message.room_jid] = self._room_number(conn, message.room_jid)
+                added[number] = added.get(number, 0) + 1
                 rows.append((message.seq, number, message.nick, message.author, message.payload,
                              int(message.retracted)))
             conn.executemany("INSERT INTO archive (seq, room, nick, author, payload, retracted)"
                              " VALUES (?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("UPDATE archive_rooms SET messages = messages + ? WHERE id = ?",
+                             [(n, number) for number, n in added.items()])
         self._write(work)
         self._ids.update(created)  # only once committed
 
@@ -107,8 +112,18 @@ class SQLiteArchive:
             rows.reverse()
         count = None
         if query.count:
-            count = conn.execute(f"SELECT count(*) FROM archive WHERE {where}", args).fetchone()[0]
+            count = self._count(conn, number, query)
         return ArchivePage([_message(room_jid, row) for row in rows], complete, count)
+
+    @staticmethod
+    def _count(conn, number: int, query) -> int:
+        """The messages the query selects, paging bounds aside (RSM's
+        count): the room's counter when nothing else narrows it."""
+        if query.start is None and query.end is None and query.nick is None and query.ids is None:
+            return conn.execute("SELECT messages FROM archive_rooms WHERE id = ?",
+                                (number,)).fetchone()[0]
+        where, args = _range(number, replace(query, after=None, before=None))
+        return conn.execute(f"SELECT count(*) FROM archive WHERE {where}", args).fetchone()[0]
 
     def get(self, room_jid, seq):
         number = self._ids.get(room_jid)
@@ -175,10 +190,19 @@ class SQLiteArchive:
         return deleted
 
     def expire(self, before_seq: int, limit: int) -> int:
-        # seq is the rowid: the oldest rows are the first of the table.
-        return self._write(lambda conn: conn.execute(
-            "DELETE FROM archive WHERE seq IN (SELECT seq FROM archive WHERE seq < ?"
-            " ORDER BY seq LIMIT ?)", (before_seq, limit)).rowcount)
+        def work(conn):
+            # seq is the rowid: the oldest rows are the first of the table.
+            gone = conn.execute("SELECT room, count(*), max(seq) FROM (SELECT room, seq FROM archive"
+                                " WHERE seq < ? ORDER BY seq LIMIT ?) GROUP BY room",
+                                (before_seq, limit)).fetchall()
+            if not gone:
+                return 0
+            last = max(row[2] for row in gone)
+            deleted = conn.execute("DELETE FROM archive WHERE seq <= ?", (last,)).rowcount
+            conn.executemany("UPDATE archive_rooms SET messages = messages - ? WHERE id = ?",
+                             [(n, number) for number, n, _ in gone])
+            return deleted
+        return self._write(work)
 
     def close(self) -> None:
         if self._conn is not None:

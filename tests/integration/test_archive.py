@@ -457,8 +457,9 @@ def test_join_history_carries_the_stanza_ids_and_delay(scenario, service):
 def test_archiving_switched_off_keeps_new_messages_out_and_on_again_in(scenario, service):
     """``muc#roomconfig_enablearchiving`` (boolean, default 1 in Prosody's
     config form). Off: status 171 to the occupants, mam:2 gone from disco
-    (sid:0 stays), new messages go out without a stanza-id and stay out of
-    the archive, which still answers with what it had. On: status 170."""
+    (sid:0 stays), new messages stay out of the archive (Prosody sends them
+    without a stanza-id, ours with one), which still answers with what it
+    had. On: status 170."""
     room = room_jid(service, "arch-switch")
 
     async def body(alice, bob):
@@ -474,7 +475,10 @@ def test_archiving_switched_off_keeps_new_messages_out_and_on_again_in(scenario,
         alice.send_message(room, "off the record")
         for client in (alice, bob):
             message = await client.expect_message(frm=occupant(room, "Alice"), body="off the record")
-            assert stanza_ids_by(message, room) == [], describe(message)
+            # Prosody gives a message an id only when it archives it; ours
+            # names every message (moderation and replies point at them).
+            expected = 1 if service.startswith("muc.") else 0
+            assert len(stanza_ids_by(message, room)) == expected, describe(message)
         page = await whole_archive(bob, room)
         assert page.ids == [kept], page.describe()
 

@@ -126,11 +126,19 @@ def test_an_unknown_page_boundary_is_not_found(archive):
         archive.query(ROOM, ArchiveQuery(before=T0 + 77))
 
 
-def test_count_only_when_asked(archive):
-    fill(archive, 4)
+def test_count_only_when_asked_and_whatever_the_page(archives, archive):
+    written = fill(archive, 4)
+    fill(archive, 2, room=OTHER, start=T0 + 500)
     assert archive.query(ROOM, ArchiveQuery(max=1)).count is None
     page = archive.query(ROOM, ArchiveQuery(max=0, count=True))
     assert page.count == 4 and page.messages == [] and not page.complete
+    assert archive.query(ROOM, ArchiveQuery(max=1, count=True, after=written[1])).count == 4
+    assert archive.query(ROOM, ArchiveQuery(count=True, start=written[1])).count == 3
+    assert archive.query(ROOM, ArchiveQuery(count=True, nick="nobody")).count == 0
+    archive.expire(written[1], 10)
+    archive = archives.reopen(archive)
+    assert archive.query(ROOM, ArchiveQuery(count=True)).count == 3
+    assert archive.query(OTHER, ArchiveQuery(count=True)).count == 1  # its first was older too
 
 
 def test_retraction_replaces_the_payload_in_place(archives, archive):
