@@ -18,6 +18,7 @@ Clients carry slixmpp's XEP-0359/0313/0424/0425 plugins
 from __future__ import annotations
 
 import asyncio
+from xml.etree import ElementTree as ET
 
 import pytest
 import slixmpp
@@ -49,6 +50,7 @@ from tests.integration.archive_scenarios import (
 from tests.integration.muc_scenarios import (
     admin_item,
     body_of,
+    from_room,
     config_submission,
     create_room,
     delay_of,
@@ -65,6 +67,7 @@ from tests.integration.muc_scenarios import (
 from tests.integration.prosody import ProsodyServer
 from tests.integration.stanzas import (
     CLIENT_NS,
+    MUC_NS,
     MUC_USER_NS,
     describe,
     disco_features,
@@ -447,6 +450,33 @@ def test_join_history_carries_the_stanza_ids_and_delay(scenario, service):
         for message in history:
             delay = delay_of(message)
             assert delay is not None and delay.get("from") == room and delay.get("stamp"), describe(message)
+
+    scenario(body, "alice", "carol")
+
+
+def test_a_client_that_joins_without_history_reads_the_archive_instead(scenario, service):
+    """Gajim's way: join with ``<history maxchars='0'/>`` (no history at
+    all), then ask the room's archive for what was said."""
+    room = room_jid(service, "arch-gajim")
+
+    async def body(alice, carol):
+        await create_room(alice, room, "Alice")
+        ids = [await say(alice, room, "Alice", f"said before {n}") for n in range(3)]
+
+        me = occupant(room, "Carol")
+        x = ET.Element(f"{{{MUC_NS}}}x")
+        ET.SubElement(x, f"{{{MUC_NS}}}history", maxchars="0")
+        before = len(carol.received)
+        carol.send_presence(me, payload=[x])
+        await carol.expect_self_presence(me, None)
+        await carol.expect_message(type="groupchat",
+                                   where=lambda s: from_room(room)(s) and is_subject_message(s))
+        joined = [s for s in carol.received[before:] if from_room(room)(s)
+                  and s.xml.tag.endswith("message") and body_of(s) is not None]
+        assert joined == [], joined
+
+        page = await whole_archive(carol, room)
+        assert page.ids == ids and page.bodies == [f"said before {n}" for n in range(3)], page.describe()
 
     scenario(body, "alice", "carol")
 
