@@ -58,7 +58,9 @@ class MucApplication:
         #: The `RoomArchive` (None: no archive at all; message numbers then
         #: come from the clock alone).
         self.archive = archive
-        self._ids = archive.ids if archive is not None else MessageIds(clock)
+        #: Message numbers: ``message_ids.next()`` (the edge calls it on the
+        #: hot path; `next_message_seq` says the same).
+        self.message_ids = archive.ids if archive is not None else MessageIds(clock)
         self.listeners = events.Listeners(self.log)
         if archive is not None:
             self.listeners.add(archive)
@@ -145,7 +147,7 @@ class MucApplication:
 
     def next_message_seq(self) -> int:
         """The number (and stanza id) of the next groupchat message."""
-        return self._ids.next()
+        return self.message_ids.next()
 
     def archive_query(self, room, requester: str, query):
         """A page of ``room``'s archive for ``requester`` (a full JID);
@@ -288,7 +290,7 @@ class MucApplication:
         failure."""
         history = room.history
         if seq is None:
-            seq = self._ids.next()
+            seq = self.message_ids.next()
         stored = historic and self.store is not None and is_stored(room)
         evicted = history.next_evicted() if stored else None
         now = seq / 1_000_000
@@ -296,7 +298,8 @@ class MucApplication:
                                  historic=historic, seq=seq)
         entry = outcome.entry
         record = None
-        if archived is not None and self.archives(room):
+        if archived is not None and self.archive is not None and \
+                self.rooms.limits.archiving_enabled(room.config):  # self.archives(room), inlined
             sender = outcome.sender
             record = ArchivedMessage(seq, room.jid, sender.nick, sender.bare_jid, archived)
         if stored and entry is not None:

@@ -10,16 +10,25 @@ from __future__ import annotations
 
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.context import xmpp_datetime
-from mucsvc.protocol.fanout import Outgoing
+from mucsvc.protocol.fanout import Outgoing, address
 from mucsvc.protocol.xmltext import element
-from mucsvc.storage.archive import sid_text
 
 _EMPTY_TO = ' to=""'
 
 
 def stanza_id_element(room_jid: str, seq: int) -> str:
-    return element("stanza-id", (("xmlns", namespaces.STANZA_ID), ("by", room_jid),
-                                 ("id", sid_text(seq))))
+    # On every message: the room's escaped JID comes from the address cache,
+    # and an id is digits (`sid_text`: its decimal text), which need no escaping.
+    return f'<stanza-id xmlns="{namespaces.STANZA_ID}" by="{address(room_jid)}" id="{seq}"/>'
+
+
+def archived_payload(message: Outgoing, stanza_id: str, extra: str = "") -> str:
+    """The archive's text of a reflected message (an `Outgoing` whose last
+    child is ``stanza_id``): without the stanza id, with ``extra`` (XML)
+    added; cut from the text already built rather than built again."""
+    text = message.text
+    closing = f"</{message.kind}>"
+    return text[:-len(stanza_id) - len(closing)] + extra + closing
 
 
 def history_replay(message) -> tuple:

@@ -7,7 +7,7 @@ import uuid
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.context import xmpp_datetime
 from mucsvc.protocol.fanout import Outgoing
-from mucsvc.protocol.archive_render import sender_item, stanza_id_element
+from mucsvc.protocol.archive_render import archived_payload, sender_item, stanza_id_element
 from mucsvc.protocol.occupant_presence import occupant_id_element
 from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
@@ -94,9 +94,10 @@ class MessageHandler:
         content = check_size(stanza, message_content(stanza, room.jid), context.service.limits)
         content += occupant_id_element(occupant)
         app = context.app
-        seq = app.next_message_seq()
+        seq = app.message_ids.next()
         # XEP-0359: the same id for every recipient, the archive's id too.
-        message = Outgoing("message", attributes, content + stanza_id_element(room.jid, seq))
+        stanza_id = stanza_id_element(room.jid, seq)
+        message = Outgoing("message", attributes, content + stanza_id)
         keep = is_historic(stanza)
         historic = keep and room.history.limit > 0
         replay = None
@@ -111,8 +112,8 @@ class MessageHandler:
         if keep:
             # Non-anonymous rooms file the sender's real JID with the message
             # (Prosody's mod_muc_mam); it is shown only while the room is.
-            archived = Outgoing("message", attributes, content if room.config.anonymous
-                                else content + sender_item(room, occupant)).text
+            archived = archived_payload(message, stanza_id, "" if room.config.whois != "anyone"
+                                        else sender_item(room, occupant))
         return app.groupchat(room, sender, message, replay, chars, historic, seq, archived)
 
     def subject(self, stanza, sender, room):

@@ -115,8 +115,9 @@ class RoomsHandler:
             # One bucket per occupant and room: joining many rooms at once
             # (bookmarks) is not a flood; talking fast in one room may be.
             # Chat states and other body-less messages have their own.
-            if not self.context.throttle.allow((sender, room_jid), self.context.now(),
-                                               is_signal(stanza)):
+            throttle = self.context.throttle
+            if throttle.limited and not throttle.allow((sender, room_jid), self.context.now(),
+                                                       is_signal(stanza)):
                 if wants_reply(stanza):
                     self.context.send(overactive_reply(stanza, room_jid,
                                                        self.service.limits.max_chars))

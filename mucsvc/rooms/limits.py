@@ -60,11 +60,13 @@ class SenderBudgets:
     that a flood of them is refused like any other.
     """
 
-    __slots__ = ("messages", "signals")
+    __slots__ = ("messages", "signals", "limited")
 
     def __init__(self, rate: float, burst: int, signal_rate: float, signal_burst: int):
         self.messages = EventThrottle(rate, burst)
         self.signals = EventThrottle(signal_rate, signal_burst)
+        #: False when neither budget limits anything: nothing to look at.
+        self.limited = self.messages.rate > 0 or self.signals.rate > 0
 
     def allow(self, sender, now: float, signal: bool = False) -> bool:
         return (self.signals if signal else self.messages).allow(sender, now)
