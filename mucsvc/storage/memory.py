@@ -102,6 +102,15 @@ class MemoryRoomStore:
     def clear_history(self, room_jid) -> None:
         self._room(room_jid).history.clear()
 
+    def retract_history(self, room_jid, seq, payload, chars) -> bool:
+        seq, payload, chars = codec.check_retraction(seq, payload, chars)
+        room = self._room(room_jid)
+        for i, (stamp, nick, _payload, _chars, row_seq, author) in enumerate(room.history):
+            if row_seq == seq:
+                room.history[i] = (stamp, nick, payload, chars, row_seq, author)
+                return True
+        return False
+
     def apply(self, writes) -> list:
         """All or none: the rooms are copied first and put back on error."""
         writes = [w if isinstance(w, Write) else Write(*w) for w in writes]

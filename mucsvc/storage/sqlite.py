@@ -173,11 +173,14 @@ class SQLiteRoomStore:
     def clear_history(self, room_jid) -> None:
         self.apply([Write("clear_history", (room_jid,))])
 
+    def retract_history(self, room_jid, seq, payload, chars) -> bool:
+        return self.apply([Write("retract_history", (room_jid, seq, payload, chars))])[0]
+
     def apply(self, writes) -> list:
         """Every write in one transaction: all of them or, on any error,
         none.  Values are checked and encoded before the transaction
         begins.  Returns each write's result (True/False for
-        ``delete_room``, None for the others)."""
+        ``delete_room`` and ``retract_history``, None for the others)."""
         steps = [getattr(self, "_" + write.method)(*write.args) for write in map(_write, writes)]
         if not steps:
             return []
@@ -269,6 +272,17 @@ class SQLiteRoomStore:
         def step(conn):
             room_id = self._room_id(conn, room_jid)
             conn.execute("DELETE FROM history WHERE room_id = ?", (room_id,))
+        return step
+
+    def _retract_history(self, room_jid, seq, payload, chars):
+        seq, payload, chars = codec.check_retraction(seq, payload, chars)
+
+        def step(conn):
+            room_id = self._room_id(conn, room_jid)
+            # A room's history is short (its limit): the (room_id, seq) index
+            # narrows this to it.
+            return conn.execute("UPDATE history SET payload = ?, chars = ? WHERE room_id = ?"
+                                " AND seq_id = ?", (payload, chars, room_id, seq)).rowcount > 0
         return step
 
     def legacy_secret(self) -> bytes | None:

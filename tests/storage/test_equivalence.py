@@ -15,7 +15,8 @@ configs = st.sampled_from([PERSISTENT, EVERY_FIELD_CHANGED, RoomConfig()])
 datas = st.sampled_from([None, {}, {"reason": "r"}, {"nick": "N", "hats": [{"uri": "u"}]},
                          {"bad": (1,)}])
 entries = st.builds(HistoryEntry, st.floats(0, 1e9), st.sampled_from(["n", "é"]),
-                    st.sampled_from(["<m/>", "<m>2</m>", b"<bytes/>"]), st.integers(0, 99))
+                    st.sampled_from(["<m/>", "<m>2</m>", b"<bytes/>"]), st.integers(0, 99),
+                    st.sampled_from([None, 1, 2]))
 subjects = st.builds(Subject, st.sampled_from(["", "topic"]), st.sampled_from([None, "nick"]),
                      st.one_of(st.none(), st.floats(0, 1e9)))
 
@@ -28,6 +29,8 @@ calls = st.one_of(
     st.tuples(st.just("save_subject"), rooms, subjects),
     st.tuples(st.just("append_history"), rooms, entries, st.integers(0, 3)),
     st.tuples(st.just("clear_history"), rooms),
+    st.tuples(st.just("retract_history"), rooms, st.sampled_from([1, 2, "1"]),
+              st.sampled_from(["<t/>", b"<t/>"]), st.integers(-1, 9)),
     st.tuples(st.just("replace_room"), st.builds(
         StoredRoom, rooms, configs,
         st.dictionaries(users, st.tuples(affiliations, datas), max_size=2),
