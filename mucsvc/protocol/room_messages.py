@@ -9,11 +9,13 @@ from mucsvc.protocol.context import xmpp_datetime
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.archive_render import stanza_id_element
 from mucsvc.protocol.occupant_presence import occupant_id_element
+from mucsvc.protocol.room_moderation import retraction_target
 from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
 from mucsvc.protocol.xmltext import element, serialize_children
 from mucsvc.rooms import is_subject_change
 from mucsvc.rooms.errors import BadRequest, NotOccupant, TooLarge
+from mucsvc.storage.archive import seq_of
 
 # Error conditions that mean the occupant's client is unreachable (Prosody).
 KICKABLE_CONDITIONS = frozenset({
@@ -97,7 +99,10 @@ class MessageHandler:
         seq = app.next_message_seq()
         # XEP-0359: the same id for every recipient, the archive's id too.
         message = Outgoing("message", attributes, content + stanza_id_element(room.jid, seq))
-        keep = is_historic(stanza)
+        target = retraction_target(stanza)
+        # XEP-0424: a retraction is kept and archived whatever its hints say,
+        # so that clients that were away learn of it.
+        keep = target is not None or is_historic(stanza)
         historic = keep and room.history.limit > 0
         replay = None
         chars = 0
@@ -108,6 +113,10 @@ class MessageHandler:
             chars = len(replay.text)
         # The archive keeps the stanza without what the room adds on the way out.
         archived = Outgoing("message", attributes, content).text if keep else None
+        target_seq = seq_of(target) if target else None
+        if target_seq is not None:
+            return app.retract_own(room, sender, message, target_seq, replay, chars, historic,
+                                   seq, archived, notice_id=dict(attributes).get("id"))
         return app.groupchat(room, sender, message, replay, chars, historic, seq, archived)
 
     def subject(self, stanza, sender, room):
