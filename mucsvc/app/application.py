@@ -126,8 +126,10 @@ class MucApplication:
         history.clear()
         for message in page.messages:
             payload, chars = replay(message)
-            history.append(HistoryEntry(message.stamp, message.nick, payload, chars,
-                                        message.seq, message.author))
+            entry = HistoryEntry(message.stamp, message.nick, payload, chars, message.seq,
+                                 message.author)
+            entry.retracted = message.retracted
+            history.append(entry)
 
     # ---- message identity and the archive -------------------------------------------
 
