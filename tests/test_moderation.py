@@ -10,7 +10,7 @@ from mucsvc.storage import SQLiteRoomStore
 from mucsvc.storage.archive import ArchiveQuery
 from mucsvc.storage.memory_archive import MemoryArchive
 from mucsvc.storage.sqlite_archive import SQLiteArchive
-from tests.test_room_archive import MAM, NURSE, SID, Harness, result_of, stanza_ids
+from tests.test_room_archive import NURSE, Harness, result_of, stanza_ids
 from tests.test_rooms_protocol import JULIET, ROMEO, ROOM, admin_set, condition, config_submit, first, to
 from tests.test_use_cases import FailingStore
 

@@ -12,8 +12,10 @@ from mucsvc.link import LinkState
 from mucsvc.storage import MemoryRoomStore
 from mucsvc.web.app import WebApp
 from mucsvc.web.moderate import TURNED_OFF
-from tests.test_moderation import FASTEN, MODERATE_0, MODERATE_1, OCCUPANT_ID, RETRACT_1, el, sid_of
-from tests.test_room_archive import Harness, forwarded_body
+from tests.test_moderation import (
+    FASTEN, MODERATE_0, MODERATE_1, OCCUPANT_ID, RETRACT_1, el, forwarded, sid_of,
+)
+from tests.test_room_archive import Harness
 from tests.test_rooms_protocol import JULIET, ROMEO, ROOM, config_submit, to
 
 AUTH = "Bearer s3cret-moderate"
@@ -63,10 +65,8 @@ class ModerateTestCase(unittest.TestCase):
         return response.code, json.loads(content)
 
     def archived_bodies(self):
-        return [forwarded_body(m) if m.body is None else str(m.body)
-                for m in self.h.mam(ROMEO)[0]
-                if el(el(el(m, "urn:xmpp:mam:2", "result"), "urn:xmpp:forward:0", "forwarded"),
-                      "jabber:client", "message").body is not None]
+        inner = [forwarded(m) for m in self.h.mam(ROMEO)[0]]
+        return [str(m.body) for m in inner if m.body is not None]
 
     async def assertRefused(self, status, error, body=None, **kwargs):
         answer = await self.request(body, **kwargs)
