@@ -27,6 +27,7 @@ from mucsvc.protocol.archive_render import archived_text, history_replay
 from mucsvc.protocol.broadcaster import RoomBroadcaster
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.hats_element import HatsElements
+from mucsvc.protocol.retraction_render import RetractionTexts
 from mucsvc.protocol.rooms_handler import RoomsHandler
 from mucsvc.rooms import ConfigChanged, RoomRegistry, ServiceLimits
 from mucsvc.stats import EventCounts
@@ -62,7 +63,8 @@ class MUCService(service.Service):
             self.archive = RoomArchive(archive, clock, flush_interval=archive_flush_interval,
                                        expires_after=archive_expires_after)
         writes = RoomWrites(lambda payload: payload.text, Outgoing.from_text)
-        self.app = MucApplication(self.rooms, store, writes, clock, self.archive)
+        self.app = MucApplication(self.rooms, store, writes, clock, self.archive,
+                                  texts=RetractionTexts())
         restored, tombstones = self.app.restore(history_replay, archived_text)
         if restored:
             self.log.info("restored {count} persistent rooms", count=restored)

@@ -167,8 +167,11 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     router.setHandlerParent(component)
 
     app = WebApp(component.link, muc, kick_authorization=config.http_muc_kick_authorization_header,
-                 traffic=traffic)
+                 traffic=traffic,
+                 moderate_authorization=config.http_muc_moderate_authorization_header)
     guards = {b"/muc_kick": app.kicks.authorization}
+    if app.moderation is not None:
+        guards[b"/muc_moderate"] = app.moderation.authorization
     if config.http_muc_hats_authorization_header is not None:
         hats_api = HatsApi(hats, config.http_muc_hats_authorization_header)
         app.hats = hats_api.resource()

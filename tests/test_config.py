@@ -152,3 +152,23 @@ def test_secret_in_both_places_is_refused(tmp_path):
     secret.chmod(0o600)
     with pytest.raises(ConfigError, match="not both"):
         parse_config(dict(MINIMAL, component_secret_file=str(secret)), environ={})
+
+
+def test_the_moderation_endpoint_header_is_optional_and_checked(tmp_path):
+    base = {"jid": "muc.example.org", "component_secret": "x",
+            "http_muc_kick_authorization_header": "Bearer kick"}
+    assert parse_config(base, environ={}).http_muc_moderate_authorization_header is None
+    config = parse_config({**base, "http_muc_moderate_authorization_header": "Bearer m0d"},
+                          environ={})
+    assert config.http_muc_moderate_authorization_header == "Bearer m0d"
+    assert "m0d" not in repr(config)
+    for value in ("", " Bearer x", "Bearer\nx", 5):
+        with pytest.raises(ConfigError) as caught:
+            parse_config({**base, "http_muc_moderate_authorization_header": value}, environ={})
+        assert caught.value.key == "http_muc_moderate_authorization_header"
+    header = tmp_path / "moderate"
+    header.write_text("Bearer from-file\n")
+    header.chmod(0o600)
+    config = parse_config({**base, "http_muc_moderate_authorization_header_file": str(header)},
+                          environ={})
+    assert config.http_muc_moderate_authorization_header == "Bearer from-file"

@@ -12,6 +12,7 @@ from mucsvc.tap import service_from_config
 
 KICK = "Bearer kick"
 HATS = "Bearer hats"
+MODERATE = "Bearer moderate"
 
 
 class RawClient(protocol.Protocol):
@@ -39,6 +40,7 @@ class EarlyRefusalTests(unittest.TestCase):
             "jid": "muc.example.org", "component_secret": "x",
             "http_muc_kick_authorization_header": KICK,
             "http_muc_hats_authorization_header": HATS,
+            "http_muc_moderate_authorization_header": MODERATE,
             "http_endpoint": "tcp:0:interface=127.0.0.1",
             "storage": "memory:"}, environ={})
         self.root = service_from_config(config, reactor=reactor)
@@ -62,7 +64,7 @@ class EarlyRefusalTests(unittest.TestCase):
         return b"\r\n".join(lines) + b"\r\n\r\n"
 
     async def test_a_wrong_header_is_answered_before_the_body(self):
-        for path in (b"/muc_kick", b"/muc_hats/add"):
+        for path in (b"/muc_kick", b"/muc_hats/add", b"/muc_moderate"):
             for auth in (b"Bearer wrong", None):
                 # Only the headers are sent: a service waiting for the
                 # megabyte announced would never answer, and the test time out.

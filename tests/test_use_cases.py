@@ -221,6 +221,23 @@ def _message(who, body):
             f"<body>{body}</body></message>")
 
 
+def _first_message(s) -> str:
+    """The stanza id of the room's first history entry (juliet's "before")."""
+    return str(next(iter(s.muc.rooms.room(ROOM).history)).seq)
+
+
+def _moderate(s):
+    return s.receive(f"<iq xmlns='jabber:client' type='set' id='m' from='{ROMEO}' to='{ROOM}'>"
+                     f"<moderate xmlns='urn:xmpp:message-moderate:1' id='{_first_message(s)}'>"
+                     "<retract xmlns='urn:xmpp:message-retract:1'/></moderate></iq>")
+
+
+def _retract_own(s):
+    return s.receive(f"<message xmlns='jabber:client' type='groupchat' id='r' from='{JULIET}' "
+                     f"to='{ROOM}'><retract xmlns='urn:xmpp:message-retract:1' "
+                     f"id='{_first_message(s)}'/></message>")
+
+
 #: Every use case that writes the store: (name, what the service receives
 #: or is asked, whether an XMPP error answers the failure).
 USE_CASES = [
@@ -247,6 +264,10 @@ USE_CASES = [
         f"<iq xmlns='jabber:client' type='set' id='d' from='{ROMEO}' to='{ROOM}'>"
         "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy/></query></iq>"), "iq"),
     ("destroy by command", lambda s: s.muc.app.destroy_by_service(ROOM), None),
+    ("moderate", _moderate, "iq"),
+    ("retract own", _retract_own, "message"),
+    ("moderate by the service", lambda s: s.muc.app.moderate(
+        s.muc.rooms.room(ROOM), None, int(_first_message(s))), None),
     ("hats", lambda s: s.hats.set_user_hats(
         ROMEO_BARE, ROOM, {"http://example.org/hat": {"active": True}}), None),
 ]
@@ -286,7 +307,8 @@ class FailureInjectionTests(unittest.TestCase):
                 else:
                     [error] = result
                     self.assertEqual((error.name, error["type"], error["to"]),
-                                     (answered_by, "error", ROMEO if name != "register" else JULIET))
+                                     (answered_by, "error",
+                                      JULIET if name in ("register", "retract own") else ROMEO))
                     self.assertEqual(condition(error)[0], "internal-server-error")
                 outcome = act(s)
                 if isinstance(outcome, defer.Deferred):

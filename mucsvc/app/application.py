@@ -22,6 +22,8 @@ store nothing is deferred and the operation returns its outcome.
 
 from __future__ import annotations
 
+import uuid
+
 from twisted.internet import defer
 from twisted.logger import Logger
 
@@ -30,9 +32,10 @@ from mucsvc.app.errors import StoreFailed
 from mucsvc.app.persistence import RoomWrites, is_stored
 from mucsvc.rooms import Affiliation, ConfigChanged, Joined, NickChanged, Role
 from mucsvc.rooms.checkpoint import RoomCheckpoint
-from mucsvc.rooms.errors import Forbidden, NotAcceptable
+from mucsvc.rooms.errors import Forbidden, NoSuchMessage, NotAcceptable
 from mucsvc.rooms.history import HistoryEntry
 from mucsvc.rooms.permissions import may_read_archive
+from mucsvc.rooms.retraction import Retraction, check_author, moderator_of
 from mucsvc.storage.archive import ArchivedMessage, ArchivePage, ArchiveQuery, MessageIds
 
 
@@ -50,8 +53,11 @@ class MucApplication:
 
     log = Logger()
 
-    def __init__(self, rooms, store, writes: RoomWrites, clock, archive=None):
+    def __init__(self, rooms, store, writes: RoomWrites, clock, archive=None, texts=None):
         self.rooms = rooms
+        #: The edge's texts of retraction (announcements, tombstones; see
+        #: `mucsvc.protocol.retraction_render`); None: retraction is off.
+        self.texts = texts
         self.store = store
         self.writes = writes
         self.clock = clock
@@ -136,8 +142,10 @@ class MucApplication:
         history.clear()
         for message in page.messages:
             payload, chars = replay(message)
-            history.append(HistoryEntry(message.stamp, message.nick, payload, chars,
-                                        message.seq, message.author))
+            entry = HistoryEntry(message.stamp, message.nick, payload, chars, message.seq,
+                                 message.author)
+            entry.retracted = message.retracted
+            history.append(entry)
 
     # ---- message identity and the archive -------------------------------------------
 
@@ -311,6 +319,159 @@ class MucApplication:
                                     outcome)
         self.listeners.emit(events.MessageBroadcast(room, message, entry, record))
         return outcome
+
+    # ---- retraction ----------------------------------------------------------------
+
+    def moderate(self, room, actor, seq: int, reason=None, acknowledge=_nothing):
+        """A moderator retracts message ``seq`` of ``room`` (XEP-0425):
+        ``actor`` is their full JID (None: the service itself, the HTTP
+        API).  The message becomes a tombstone in the archive, the history
+        and the stored history, and the room is told by an announcement
+        that is archived and kept in the history like a message; then the
+        requester is answered.  `Forbidden` for a non-moderator,
+        `NoSuchMessage` for an id the room does not know.  A message
+        already retracted stays as it is and nobody is told again: the
+        answer is the same success (returns None instead of the
+        `Retraction`)."""
+        moderator = moderator_of(room, actor)
+        found = self._find_message(room, seq)
+        if found.retracted:
+            acknowledge()
+            return None
+        notice_seq = self.message_ids.next()
+        now = notice_seq / 1_000_000
+        retraction = Retraction(seq, now, uuid.uuid4().hex[:16], notice_seq, moderator,
+                                reason, found.author, self._occupant_id(room, found.author))
+        notice, notice_text = self.texts.announcement(room.jid, retraction)
+        writes, undo_tombstone = self._tombstone(room, found, retraction)
+        history = room.history
+        evicted = history.next_evicted()
+        entry = None
+        if history.limit:
+            payload, chars = self.texts.history_payload(
+                ArchivedMessage(notice_seq, room.jid, "", "", notice_text))
+            entry = HistoryEntry(now, "", payload, chars, notice_seq, None)
+            history.append(entry)
+            if self.store is not None:
+                writes += self.writes.history(room, entry)
+        record = (ArchivedMessage(notice_seq, room.jid, "", "", notice_text)
+                  if self.archives(room) else None)
+
+        def undo():
+            if entry is not None:
+                history.retract(entry, evicted)
+            undo_tombstone()
+
+        def announce():
+            self.listeners.emit(events.MessageRetracted(room, retraction, notice, entry, record))
+            acknowledge()
+        return self._finish(writes, undo, announce, retraction)
+
+    def retract_own(self, room, session, message, target: int, replay=None, chars=0,
+                    historic=False, seq=None, archived=None, notice_id=None):
+        """A groupchat message by which its author retracts their message
+        ``target`` (XEP-0424).  It is reflected, kept and archived like any
+        message (the arguments are `groupchat`'s), and ``target`` becomes
+        a tombstone in the archive, the history and the stored history, in
+        the same store commit.  `Forbidden` when ``target`` is someone
+        else's: nothing is sent.  A ``target`` the room does not know, or
+        one already retracted, leaves the message a plain message, passed
+        on as it is."""
+        try:
+            found = self._find_message(room, target)
+        except NoSuchMessage:
+            found = None
+        if found is None or found.retracted:
+            return self.groupchat(room, session, message, replay, chars, historic, seq, archived)
+        sender = room.occupant_by_jid(session)
+        if sender is not None:
+            check_author(sender.bare_jid, found.author)
+        if seq is None:
+            seq = self.message_ids.next()
+        now = seq / 1_000_000
+        history = room.history
+        evicted = history.next_evicted()
+        outcome = room.groupchat(session, now, payload=replay, chars=chars, historic=historic,
+                                 seq=seq)
+        entry = outcome.entry
+        retraction = Retraction(target, now, notice_id or "", seq, None, None, found.author,
+                                self._occupant_id(room, found.author))
+        try:
+            writes, undo_tombstone = self._tombstone(room, found, retraction)
+        except BaseException:
+            history.retract(entry, evicted)
+            raise
+        if entry is not None and self.store is not None:
+            writes += self.writes.history(room, entry)
+        record = None
+        if archived is not None and self.archives(room):
+            author = outcome.sender
+            record = ArchivedMessage(seq, room.jid, author.nick, author.bare_jid, archived)
+
+        def undo():
+            history.retract(entry, evicted)
+            undo_tombstone()
+        return self._finish(writes, undo, lambda: self.listeners.emit(
+            events.MessageRetracted(room, retraction, message, entry, record)), outcome)
+
+    def _find_message(self, room, seq: int) -> "_Found":
+        """Message ``seq`` of ``room`` in its archive and its history;
+        `NoSuchMessage` when in neither."""
+        archived = self.archive.get(room.jid, seq) if self.archive is not None else None
+        entry = room.history.find(seq)
+        if archived is None and entry is None:
+            raise NoSuchMessage(None)
+        return _Found(archived, entry)
+
+    @staticmethod
+    def _occupant_id(room, author):
+        return room.occupant_id_for(author) if author else None
+
+    def _tombstone(self, room, found, retraction):
+        """Make the message of ``found`` a tombstone: in the archive at once
+        (a failure there changes nothing and raises `StoreFailed`), in the
+        history in memory; returns the store writes still to commit and the
+        undo of both."""
+        texts = self.texts
+        archived = found.archived
+        tombstone = None
+        if archived is not None:
+            tombstone = texts.tombstone(archived.payload, room.jid, retraction)
+            try:
+                self.archive.retract(room.jid, retraction.seq, tombstone)
+            except Exception:
+                self.log.failure("the archive refused a retraction; nothing changed")
+                self.store_failures += 1
+                raise StoreFailed("The change could not be stored") from None
+        entry = found.entry
+        writes = []
+        before = None
+        if entry is not None:
+            if tombstone is None:
+                try:
+                    tombstone = texts.tombstone(texts.history_text(entry, room.jid), room.jid,
+                                                retraction)
+                except ValueError:  # an entry of another shape: leave it alone
+                    entry = None
+            if entry is not None:
+                before = (entry.payload, entry.chars, entry.retracted)
+                entry.payload, entry.chars = texts.history_payload(ArchivedMessage(
+                    entry.seq, room.jid, entry.nick, entry.author or "", tombstone))
+                entry.retracted = True
+                if self.store is not None:
+                    writes += self.writes.retracted(room, entry)
+
+        def undo():
+            if before is not None:
+                entry.payload, entry.chars, entry.retracted = before
+            if archived is not None:
+                try:
+                    self.archive.restore(room.jid, retraction.seq, archived.payload)
+                except Exception:
+                    self.log.failure("could not put back message {seq} of {room} in the archive "
+                                     "after a failed retraction", seq=retraction.seq,
+                                     room=room.jid)
+        return writes, undo
 
     def change_subject(self, room, session, text):
         old = room.subject
@@ -560,6 +721,27 @@ class MucApplication:
         evacuated = tuple((room, room.evacuate()) for room in list(self.rooms.rooms()))
         self.listeners.emit(events.ServiceShutdown(evacuated))
         return sum(len(occupants) for _room, occupants in evacuated)
+
+
+class _Found:
+    """A message looked up for retraction: its archived copy and its
+    history entry (either may be None, not both)."""
+
+    __slots__ = ("archived", "entry")
+
+    def __init__(self, archived, entry):
+        self.archived, self.entry = archived, entry
+
+    @property
+    def author(self):
+        if self.archived is not None and self.archived.author:
+            return self.archived.author
+        return self.entry.author if self.entry is not None else None
+
+    @property
+    def retracted(self) -> bool:
+        return ((self.archived is not None and self.archived.retracted)
+                or (self.entry is not None and self.entry.retracted))
 
 
 class RoleItem:

@@ -22,6 +22,8 @@ older than ``expires_after`` seconds.
 
 from __future__ import annotations
 
+import dataclasses
+
 from twisted.logger import Logger
 
 from mucsvc.app import events
@@ -58,7 +60,7 @@ class RoomArchive:
     # ---- listener ---------------------------------------------------------------
 
     def __call__(self, event) -> None:
-        if type(event) is events.MessageBroadcast:
+        if type(event) is events.MessageBroadcast or type(event) is events.MessageRetracted:
             if event.record is not None:
                 self._pending.append(event.record)
                 if self._call is None:
@@ -117,7 +119,10 @@ class RoomArchive:
         return self.archive.query(room_jid, query)
 
     def get(self, room_jid: str, seq: int):
-        self.flush()
+        if not self.flush():
+            queued = self._queued(room_jid, seq)
+            if queued is not None:
+                return dataclasses.replace(queued)
         return self.archive.get(room_jid, seq)
 
     def bounds(self, room_jid: str):
@@ -125,8 +130,30 @@ class RoomArchive:
         return self.archive.bounds(room_jid)
 
     def retract(self, room_jid: str, seq: int, tombstone: str) -> bool:
-        self.flush()
-        return self.archive.retract(room_jid, seq, tombstone)
+        """Replace message ``seq``'s payload with ``tombstone``; a message
+        still queued (the store refuses writes just now) is changed in the
+        queue."""
+        return self._replace(room_jid, seq, tombstone, True)
+
+    def restore(self, room_jid: str, seq: int, payload: str) -> bool:
+        """Undo a `retract` whose operation failed later."""
+        return self._replace(room_jid, seq, payload, False)
+
+    def _replace(self, room_jid: str, seq: int, payload: str, retracted: bool) -> bool:
+        if not self.flush():
+            queued = self._queued(room_jid, seq)
+            if queued is not None:
+                queued.payload, queued.retracted = payload, retracted
+                return True
+        if retracted:
+            return self.archive.retract(room_jid, seq, payload)
+        return self.archive.restore(room_jid, seq, payload)
+
+    def _queued(self, room_jid: str, seq: int):
+        for message in self._pending:
+            if message.seq == seq and message.room_jid == room_jid:
+                return message
+        return None
 
     # ---- upkeep -----------------------------------------------------------------
 

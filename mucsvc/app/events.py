@@ -72,6 +72,22 @@ class MessageBroadcast:
 
 
 @dataclass(slots=True)
+class MessageRetracted:
+    """A message of the room was retracted (``retraction``: a `Retraction`):
+    by a moderator, and ``notice`` is the room's announcement; or by its
+    author, and ``notice`` is the author's retraction message, reflected
+    as usual.  Like a `MessageBroadcast`, ``notice`` goes to every
+    occupant, ``entry`` is its history record and ``record`` its
+    `ArchivedMessage` (None when not kept)."""
+
+    room: object
+    retraction: object
+    notice: object
+    entry: object = None
+    record: object = None
+
+
+@dataclass(slots=True)
 class SubjectChanged:
     room: object
     outcome: object

@@ -58,6 +58,13 @@ class RoomWrites:
             return []
         return [Write("append_history", (room.jid, self._stored_entry(entry), room.history.limit))]
 
+    def retracted(self, room, entry) -> list:
+        """A history entry now holds a tombstone."""
+        if not is_stored(room) or entry.seq is None:
+            return []
+        return [Write("retract_history", (room.jid, entry.seq, self._text(entry.payload),
+                                          entry.chars))]
+
     def destroyed(self, room, tombstone=None) -> list:
         """Forget the room (a no-op for one that was never stored), and
         keep the `Tombstone` it leaves, if any, in the same commit: a

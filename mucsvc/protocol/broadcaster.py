@@ -38,6 +38,7 @@ class RoomBroadcaster:
             events.NickChanged: self.nick_changed,
             events.OccupantLeft: self.occupant_left,
             events.MessageBroadcast: self.message_broadcast,
+            events.MessageRetracted: self.message_retracted,
             events.SubjectChanged: self.subject_changed,
             events.ConfigChanged: self.config_changed,
             events.RoleChanged: self.role_changed,
@@ -138,6 +139,11 @@ class RoomBroadcaster:
 
     def message_broadcast(self, event) -> None:
         self.context.fanout.to_occupants(event.message, event.room.occupants)
+
+    def message_retracted(self, event) -> None:
+        """The moderation announcement, or the author's retraction message:
+        to everyone, like a message (the tombstone is already in place)."""
+        self.context.fanout.to_occupants(event.notice, event.room.occupants)
 
     def subject_changed(self, event) -> None:
         room, changed = event.room, event.outcome

@@ -36,6 +36,7 @@ STANZA_ERRORS = {
     e.TooLarge: ("policy-violation", "modify"),
     e.RoomFull: ("service-unavailable", "wait"),
     e.NoSuchOccupant: ("item-not-found", "cancel"),
+    e.NoSuchMessage: ("item-not-found", "modify"),  # mod_muc_moderation
     e.PrivateMessagesRestricted: ("policy-violation", "cancel"),
     e.BadRequest: ("bad-request", "modify"),
     e.NotAcceptable: ("not-acceptable", "modify"),

@@ -30,3 +30,12 @@ FORWARD = "urn:xmpp:forward:0"
 #: occupant ids or hats.
 STANZA_ID = "urn:xmpp:sid:0"
 SERVICE_OWNED = frozenset({MUC, MUC_USER, OCCUPANT_ID, HATS, LEGACY_HATS})
+
+# Retraction: by a message's author (XEP-0424) and by moderators (XEP-0425),
+# each in its current version and the one older clients still speak.
+FASTEN = "urn:xmpp:fasten:0"
+RETRACT_0 = "urn:xmpp:message-retract:0"
+RETRACT_1 = "urn:xmpp:message-retract:1"
+RETRACT_TOMBSTONE = "urn:xmpp:message-retract:1#tombstone"
+MODERATE_0 = "urn:xmpp:message-moderate:0"
+MODERATE_1 = "urn:xmpp:message-moderate:1"

@@ -9,11 +9,13 @@ from mucsvc.protocol.context import xmpp_datetime
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.archive_render import archived_payload, sender_item, stanza_id_element
 from mucsvc.protocol.occupant_presence import occupant_id_element
+from mucsvc.protocol.room_moderation import retraction_target
 from mucsvc.protocol.room_requests import RequestHandler
 from mucsvc.protocol.payloads import child, kept_attributes, message_content, private_content
 from mucsvc.protocol.xmltext import element, serialize_children
 from mucsvc.rooms import is_subject_change
 from mucsvc.rooms.errors import BadRequest, NotOccupant, TooLarge
+from mucsvc.storage.archive import seq_of
 
 # Error conditions that mean the occupant's client is unreachable (Prosody).
 KICKABLE_CONDITIONS = frozenset({
@@ -98,7 +100,10 @@ class MessageHandler:
         # XEP-0359: the same id for every recipient, the archive's id too.
         stanza_id = stanza_id_element(room.jid, seq)
         message = Outgoing("message", attributes, content + stanza_id)
-        keep = is_historic(stanza)
+        target = retraction_target(stanza)
+        # XEP-0424: a retraction is kept and archived whatever its hints say,
+        # so that clients that were away learn of it.
+        keep = target is not None or is_historic(stanza)
         historic = keep and room.history.limit > 0
         replay = None
         chars = 0
@@ -114,6 +119,10 @@ class MessageHandler:
             # (Prosody's mod_muc_mam); it is shown only while the room is.
             archived = archived_payload(message, stanza_id, "" if room.config.whois != "anyone"
                                         else sender_item(room, occupant))
+        target_seq = seq_of(target) if target else None
+        if target_seq is not None:
+            return app.retract_own(room, sender, message, target_seq, replay, chars, historic,
+                                   seq, archived, notice_id=dict(attributes).get("id"))
         return app.groupchat(room, sender, message, replay, chars, historic, seq, archived)
 
     def subject(self, stanza, sender, room):

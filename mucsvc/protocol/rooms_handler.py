@@ -20,6 +20,7 @@ from mucsvc.protocol.room_archive import ArchiveHandler
 from mucsvc.protocol.room_register import NS_REGISTER, RegisterHandler
 from mucsvc.protocol.room_iq import IqHandler
 from mucsvc.protocol.room_messages import MessageHandler
+from mucsvc.protocol.room_moderation import ModerationHandler
 from mucsvc.protocol.room_presence import PresenceHandler
 from mucsvc.protocol.roominfo_form import room_identity_name, roominfo_form
 from mucsvc.protocol.stanzas import wants_reply
@@ -46,7 +47,10 @@ class RoomsHandler:
         self.admin = AdminHandler(self.context)
         self.register = RegisterHandler(self.context)
         self.archive = ArchiveHandler(self.context, max_archive_results)
+        self.moderation = ModerationHandler(self.context)
         self.iqs.room_handlers.update({
+            ("set", namespaces.MODERATE_1, "moderate"): self.moderation.moderate,
+            ("set", namespaces.FASTEN, "apply-to"): self.moderation.apply_to,
             ("get", namespaces.MAM, "query"): self.archive.form,
             ("set", namespaces.MAM, "query"): self.archive.query,
             ("get", namespaces.MAM, "metadata"): self.archive.metadata,
@@ -61,7 +65,9 @@ class RoomsHandler:
         })
         #: Features every room advertises beyond its type's: hats are shown
         #: in presence whether or not anyone wears one.
-        self.room_features: list = [namespaces.HATS, namespaces.STANZA_ID]
+        self.room_features: list = [namespaces.HATS, namespaces.STANZA_ID,
+                                    namespaces.MODERATE_0, namespaces.MODERATE_1,
+                                    namespaces.RETRACT_0, namespaces.RETRACT_1]
 
     @property
     def service(self):
@@ -156,7 +162,7 @@ class RoomsHandler:
         features += [f for f in room.features() if f != namespaces.MUC]
         features += self.room_features
         if self.app.archives(room):
-            features += [namespaces.MAM, namespaces.MAM_EXTENDED]
+            features += [namespaces.MAM, namespaces.MAM_EXTENDED, namespaces.RETRACT_TOMBSTONE]
         content += "".join(element("feature", (("var", f),)) for f in features)
         content += roominfo_form(room).toElement().toXml()
         self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.DISCO_INFO),),

@@ -106,6 +106,10 @@ class NoSuchOccupant(MucError):
     """No occupant with that nick."""
 
 
+class NoSuchMessage(MucError):
+    """No message of the room has that stanza id (in its archive or history)."""
+
+
 class PrivateMessagesRestricted(MucError):
     """The room's allow-private-messages policy refuses this sender.
 

@@ -18,10 +18,11 @@ class HistoryEntry:
     ``seq`` its message number (its stanza id, see
     `mucsvc.storage.archive`; None for entries older than ids) and
     ``author`` the sender's bare JID (None if unknown): what moderation
-    and retraction look a message up by.
+    and retraction look a message up by.  ``retracted``: the payload is a
+    tombstone (kept in memory only: after a restart the archive says so).
     """
 
-    __slots__ = ("stamp", "nick", "payload", "chars", "seq", "author")
+    __slots__ = ("stamp", "nick", "payload", "chars", "seq", "author", "retracted")
 
     def __init__(self, stamp: float, nick: str, payload, chars: int = 0,
                  seq: int | None = None, author: str | None = None):
@@ -31,6 +32,7 @@ class HistoryEntry:
         self.chars = chars
         self.seq = seq
         self.author = author
+        self.retracted = False
 
     def __repr__(self):
         return f"HistoryEntry(stamp={self.stamp!r}, nick={self.nick!r}, chars={self.chars!r})"

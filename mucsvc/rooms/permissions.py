@@ -143,3 +143,10 @@ def may_read_archive(affiliation: Affiliation, *, members_only: bool) -> bool:
     if affiliation is Affiliation.OUTCAST:
         return False
     return not members_only or affiliation is not Affiliation.NONE
+
+
+def may_moderate_messages(role: Role) -> bool:
+    """Who may retract others' messages (XEP-0425; mod_muc_moderation):
+    moderators, by their role in the room, or by the role their
+    affiliation would give them when they are not in it."""
+    return role is Role.MODERATOR

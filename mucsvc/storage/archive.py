@@ -138,6 +138,11 @@ class IArchive(Interface):
         """Replace message ``seq``'s payload with ``tombstone`` (text); False
         if the room holds no such message."""
 
+    def restore(room_jid, seq, payload):
+        """Put ``payload`` back as message ``seq``'s and clear its
+        ``retracted`` mark: the undo of a `retract` whose operation failed
+        later; False if the room holds no such message."""
+
     def bounds(room_jid):
         """``(first, last)`` messages of the room, or None when it has none."""
 

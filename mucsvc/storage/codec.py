@@ -165,6 +165,17 @@ def history_from_row(stamp, nick, payload, chars, seq=None, author=None) -> Hist
                         author=author)
 
 
+def check_retraction(seq, payload, chars) -> tuple:
+    """The arguments of ``retract_history``, checked."""
+    if isinstance(seq, bool) or not isinstance(seq, int):
+        raise TypeError("a history message number must be an integer")
+    if not isinstance(payload, str):
+        raise TypeError("a stored history payload must be the serialized stanza text (str)")
+    if isinstance(chars, bool) or not isinstance(chars, int) or chars < 0:
+        raise TypeError("history chars must be a non-negative integer")
+    return seq, payload, chars
+
+
 def check_limit(limit) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise ValueError("a history limit must be a non-negative integer")

@@ -17,7 +17,9 @@ Which call goes with which change:
 - an affiliation changes: `set_affiliation` (``Affiliation.NONE`` removes);
 - the subject changes: `save_subject`;
 - a message is recorded in its history: `append_history` with the room's
-  history limit; the history is emptied: `clear_history`.
+  history limit; the history is emptied: `clear_history`; a message of the
+  history is retracted (moderation, XEP-0425, or by its author, XEP-0424):
+  `retract_history` with its tombstone.
 - a persistent room is destroyed and leaves a tombstone
   (`mucsvc.rooms.tombstones`): `delete_room` and `save_tombstone` in one
   `apply`; the tombstone expires or a service admin recreates the room:
@@ -47,7 +49,7 @@ from mucsvc.rooms.outcomes import Subject
 #: The methods of `IRoomStore` that a `Write` may name.
 WRITE_METHODS = frozenset({"save_room", "replace_room", "delete_room", "set_affiliation",
                            "save_subject", "append_history", "clear_history",
-                           "save_tombstone", "delete_tombstone"})
+                           "save_tombstone", "delete_tombstone", "retract_history"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,12 @@ class IRoomStore(Interface):
 
     def delete_tombstone(room_jid):
         """Forget the room's tombstone; True if one was stored."""
+
+    def retract_history(room_jid, seq, payload, chars):
+        """Replace the payload and size of the history entry whose message
+        number is ``seq`` with ``payload`` (text, a tombstone) and
+        ``chars``; True if the history held such an entry, False if not
+        (it may have been pushed out meanwhile: nothing to replace)."""
 
     def apply(writes):
         """Make every `Write` in ``writes`` in one transaction, in order: all

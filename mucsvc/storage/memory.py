@@ -116,6 +116,15 @@ class MemoryRoomStore:
         self._all()
         return self._tombstones.pop(room_jid, None) is not None
 
+    def retract_history(self, room_jid, seq, payload, chars) -> bool:
+        seq, payload, chars = codec.check_retraction(seq, payload, chars)
+        room = self._room(room_jid)
+        for i, (stamp, nick, _payload, _chars, row_seq, author) in enumerate(room.history):
+            if row_seq == seq:
+                room.history[i] = (stamp, nick, payload, chars, row_seq, author)
+                return True
+        return False
+
     def apply(self, writes) -> list:
         """All or none: the rooms and tombstones are copied first and put
         back on error."""

@@ -72,11 +72,17 @@ class MemoryArchive:
         return dataclasses.replace(stored[i]) if i < len(seqs) and seqs[i] == seq else None
 
     def retract(self, room_jid, seq, tombstone) -> bool:
+        return self._replace(room_jid, seq, tombstone, True)
+
+    def restore(self, room_jid, seq, payload) -> bool:
+        return self._replace(room_jid, seq, payload, False)
+
+    def _replace(self, room_jid, seq, payload, retracted) -> bool:
         seqs, stored = self._all().get(room_jid, ([], []))
         i = bisect.bisect_left(seqs, seq)
         if i < len(seqs) and seqs[i] == seq:
-            stored[i].payload = tombstone
-            stored[i].retracted = True
+            stored[i].payload = payload
+            stored[i].retracted = retracted
             return True
         return False
 

@@ -190,11 +190,15 @@ class SQLiteRoomStore:
     def delete_tombstone(self, room_jid) -> bool:
         return self.apply([Write("delete_tombstone", (room_jid,))])[0]
 
+    def retract_history(self, room_jid, seq, payload, chars) -> bool:
+        return self.apply([Write("retract_history", (room_jid, seq, payload, chars))])[0]
+
     def apply(self, writes) -> list:
         """Every write in one transaction: all of them or, on any error,
         none.  Values are checked and encoded before the transaction
         begins.  Returns each write's result (True/False for
-        ``delete_room`` and ``delete_tombstone``, None for the others)."""
+        ``delete_room``, ``delete_tombstone`` and ``retract_history``, None
+        for the others)."""
         steps = [getattr(self, "_" + write.method)(*write.args) for write in map(_write, writes)]
         if not steps:
             return []
@@ -300,6 +304,17 @@ class SQLiteRoomStore:
         def step(conn):
             return conn.execute("DELETE FROM tombstones WHERE jid = ?",
                                 (room_jid,)).rowcount > 0
+        return step
+
+    def _retract_history(self, room_jid, seq, payload, chars):
+        seq, payload, chars = codec.check_retraction(seq, payload, chars)
+
+        def step(conn):
+            room_id = self._room_id(conn, room_jid)
+            # A room's history is short (its limit): the (room_id, seq) index
+            # narrows this to it.
+            return conn.execute("UPDATE history SET payload = ?, chars = ? WHERE room_id = ?"
+                                " AND seq_id = ?", (payload, chars, room_id, seq)).rowcount > 0
         return step
 
     def legacy_secret(self) -> bytes | None:

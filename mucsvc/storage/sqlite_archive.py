@@ -134,12 +134,18 @@ class SQLiteArchive:
         return None if row is None else _message(room_jid, row)
 
     def retract(self, room_jid, seq, tombstone) -> bool:
+        return self._replace(room_jid, seq, tombstone, 1)
+
+    def restore(self, room_jid, seq, payload) -> bool:
+        return self._replace(room_jid, seq, payload, 0)
+
+    def _replace(self, room_jid, seq, payload, retracted: int) -> bool:
         number = self._ids.get(room_jid)
         if number is None:
             return False
         return self._write(lambda conn: conn.execute(
-            "UPDATE archive SET payload = ?, retracted = 1 WHERE seq = ? AND room = ?",
-            (tombstone, seq, number)).rowcount > 0)
+            "UPDATE archive SET payload = ?, retracted = ? WHERE seq = ? AND room = ?",
+            (payload, retracted, seq, number)).rowcount > 0)
 
     def bounds(self, room_jid):
         number = self._ids.get(room_jid)

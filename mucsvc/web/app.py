@@ -13,6 +13,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from mucsvc.web.kick import KickEndpoint
 from mucsvc.web.metrics import Metrics
+from mucsvc.web.moderate import TURNED_OFF, ModerateEndpoint
 from mucsvc.web.responses import json_error, json_response
 
 
@@ -23,16 +24,22 @@ HATS_OFF = "the hats API is off: set http_muc_hats_authorization_header"
 class WebApp:
     """``GET /health``: the component link's state, 503 while it is down;
     ``POST /muc_kick`` (with ``muc``, the ``muc`` service, and the required
-    ``kick_authorization``); ``GET /metrics`` (``traffic``: the stanza counts)."""
+    ``kick_authorization``); ``POST /muc_moderate`` (when
+    ``moderate_authorization`` is given); ``GET /metrics`` (``traffic``: the
+    stanza counts)."""
 
     app = Klein()
     log = Logger()
 
-    def __init__(self, link, muc=None, *, kick_authorization=None, traffic=None):
+    def __init__(self, link, muc=None, *, kick_authorization=None, traffic=None,
+                 moderate_authorization=None):
         self.link = link
         self.kicks = KickEndpoint(muc, kick_authorization) if muc is not None else None
+        self.moderation = (ModerateEndpoint(muc, moderate_authorization)
+                           if muc is not None and moderate_authorization is not None else None)
         self.metrics = Metrics(link, traffic, muc,
-                               self.kicks.results if self.kicks is not None else None)
+                               self.kicks.results if self.kicks is not None else None,
+                               self.moderation.results if self.moderation is not None else None)
 
     def resource(self):
         return self.app.resource()
@@ -47,6 +54,12 @@ class WebApp:
         if self.kicks is None:
             return json_error(request, 404, "Not found")
         return self.kicks.render(request)
+
+    @app.route("/muc_moderate", methods=None)
+    def muc_moderate(self, request):
+        if self.moderation is None:
+            return json_error(request, 404, TURNED_OFF)
+        return self.moderation.render(request)
 
     @app.route("/metrics", methods=["GET", "HEAD"])
     def get_metrics(self, request):

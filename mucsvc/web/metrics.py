@@ -25,11 +25,12 @@ class ServiceCollector(Collector):
     when the app serves no rooms; their metrics are then left out.
     """
 
-    def __init__(self, link, traffic: TrafficStats, muc=None, kicks=None):
+    def __init__(self, link, traffic: TrafficStats, muc=None, kicks=None, moderations=None):
         self.link = link
         self.traffic = traffic
         self.muc = muc
         self.kicks = kicks
+        self.moderations = moderations
 
     def collect(self):
         if self.muc is not None:
@@ -62,6 +63,13 @@ class ServiceCollector(Collector):
             for result, count in self.kicks.items():
                 kicks.add_metric([result], count)
             yield kicks
+        if self.moderations is not None:
+            moderations = CounterMetricFamily(
+                "mucsvc_http_moderations", "POST /muc_moderate requests by result",
+                labels=["result"])
+            for result, count in self.moderations.items():
+                moderations.add_metric([result], count)
+            yield moderations
         yield GaugeMetricFamily("mucsvc_component_link_up",
                                 "1 while the component link to the host server is up",
                                 value=1 if self.link.is_up else 0)
@@ -80,10 +88,11 @@ def _by_kind(name: str, documentation: str, counts) -> CounterMetricFamily:
 class Metrics:
     """The ``/metrics`` page: a registry of its own around :class:`ServiceCollector`."""
 
-    def __init__(self, link, traffic: TrafficStats | None = None, muc=None, kicks=None):
+    def __init__(self, link, traffic: TrafficStats | None = None, muc=None, kicks=None,
+                 moderations=None):
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(ServiceCollector(
-            link, traffic if traffic is not None else TrafficStats(), muc, kicks))
+            link, traffic if traffic is not None else TrafficStats(), muc, kicks, moderations))
 
     def render(self, request) -> bytes:
         """The text format the scraper asks for (OpenMetrics or Prometheus 0.0.4)."""

@@ -13,6 +13,7 @@ HTTP_STATUSES = {
     errors.MucError: 400,
     errors.NoSuchRoom: 404,
     errors.NoSuchOccupant: 404,
+    errors.NoSuchMessage: 404,
     errors.Forbidden: 403,
     errors.NotAllowed: 403,
     StoreFailed: 503,

@@ -26,6 +26,7 @@ EXPECTED = {
     "Overactive": ("policy-violation", "wait"),
     "TooLarge": ("policy-violation", "modify"),
     "NoSuchOccupant": ("item-not-found", "cancel"),
+    "NoSuchMessage": ("item-not-found", "modify"),
     "PrivateMessagesRestricted": ("policy-violation", "cancel"),
     "BadRequest": ("bad-request", "modify"),
     "NotAcceptable": ("not-acceptable", "modify"),

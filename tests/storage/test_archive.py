@@ -159,6 +159,16 @@ def test_the_rooms_with_an_archive(archives, archive):
     assert archives.reopen(archive).room_jids() == [ROOM]
 
 
+def test_restore_undoes_a_retraction(archives, archive):
+    written = fill(archive, 2)
+    original = archive.get(ROOM, written[0]).payload
+    assert archive.retract(ROOM, written[0], '<message to=""><tombstone/></message>')
+    assert archive.restore(ROOM, written[0], original)
+    assert not archive.restore(OTHER, written[0], original)
+    kept = archives.reopen(archive).get(ROOM, written[0])
+    assert not kept.retracted and kept.payload == original
+
+
 def test_bounds_and_newest(archive):
     assert archive.bounds(ROOM) is None and archive.newest_seq() == 0
     written = fill(archive, 3)

@@ -15,7 +15,8 @@ configs = st.sampled_from([PERSISTENT, EVERY_FIELD_CHANGED, RoomConfig()])
 datas = st.sampled_from([None, {}, {"reason": "r"}, {"nick": "N", "hats": [{"uri": "u"}]},
                          {"bad": (1,)}])
 entries = st.builds(HistoryEntry, st.floats(0, 1e9), st.sampled_from(["n", "é"]),
-                    st.sampled_from(["<m/>", "<m>2</m>", b"<bytes/>"]), st.integers(0, 99))
+                    st.sampled_from(["<m/>", "<m>2</m>", b"<bytes/>"]), st.integers(0, 99),
+                    st.sampled_from([None, 1, 2]))
 subjects = st.builds(Subject, st.sampled_from(["", "topic"]), st.sampled_from([None, "nick"]),
                      st.one_of(st.none(), st.floats(0, 1e9)))
 
@@ -32,6 +33,8 @@ calls = st.one_of(
         Tombstone, rooms, st.one_of(st.floats(0, 1e9), st.just(float("nan"))),
         st.sampled_from([None, "why"]), st.sampled_from([None, "new@muc.example"]))),
     st.tuples(st.just("delete_tombstone"), rooms),
+    st.tuples(st.just("retract_history"), rooms, st.sampled_from([1, 2, "1"]),
+              st.sampled_from(["<t/>", b"<t/>"]), st.integers(-1, 9)),
     st.tuples(st.just("replace_room"), st.builds(
         StoredRoom, rooms, configs,
         st.dictionaries(users, st.tuples(affiliations, datas), max_size=2),

@@ -255,6 +255,32 @@ def test_trimming_one_room_leaves_the_others(store):
     assert payload_numbers(lounge.history) == [13]
 
 
+def test_retract_history_replaces_one_entry_by_its_message_number(stores, store):
+    store.save_room(ROOM, PERSISTENT)
+    store.save_room(OTHER, PERSISTENT)
+    entries = [HistoryEntry(1000.0 + i, "alice", f"<m>{i}</m>", 5, 70 + i, "alice@example.org")
+               for i in range(3)]
+    for e in entries:
+        store.append_history(ROOM, e, 10)
+        store.append_history(OTHER, e, 10)
+    assert store.retract_history(ROOM, 71, "<tombstone/>", 12) is True
+    assert store.retract_history(ROOM, 99, "<tombstone/>", 12) is False
+    garden, lounge = stores.reopen(store).load_rooms()
+    assert [(e.payload, e.chars, e.seq, e.author) for e in lounge.history] == [
+        ("<m>0</m>", 5, 70, "alice@example.org"), ("<tombstone/>", 12, 71, "alice@example.org"),
+        ("<m>2</m>", 5, 72, "alice@example.org")]
+    assert [e.payload for e in garden.history] == ["<m>0</m>", "<m>1</m>", "<m>2</m>"]
+
+
+def test_retract_history_checks_its_arguments_and_the_room(store):
+    store.save_room(ROOM, PERSISTENT)
+    for args in (("71", "<t/>", 1), (71, b"<t/>", 1), (71, "<t/>", -1), (True, "<t/>", 1)):
+        with pytest.raises(TypeError):
+            store.retract_history(ROOM, *args)
+    with pytest.raises(RoomNotStored):
+        store.retract_history(OTHER, 71, "<t/>", 1)
+
+
 def test_clear_history(stores, store):
     store.save_room(ROOM, PERSISTENT)
     store.save_room(OTHER, PERSISTENT)
