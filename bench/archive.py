@@ -71,6 +71,17 @@ def _create(wire, room: str) -> None:
                  "<x xmlns='jabber:x:data' type='submit'/></query></iq>")
 
 
+def _create_persistent(wire, room: str) -> None:
+    """A room that is kept (and so is its archive) across a restart."""
+    _create(wire, room)
+    wire.receive(f"<iq type='set' id='p' from='{OWNER}' to='{room}'>"
+                 "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                 "<x xmlns='jabber:x:data' type='submit'>"
+                 "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+                 "<field var='muc#roomconfig_persistentroom'><value>1</value></field>"
+                 "</x></query></iq>")
+
+
 def _message(room: str, n: int) -> str:
     return (f"<message from='{OWNER}' to='{room}' type='groupchat' id='m{n}'>"
             f"<body>Message {n}: the quick brown fox jumps over the lazy dog.</body></message>")
@@ -128,13 +139,24 @@ def measure(workdir: pathlib.Path, *, rooms: int = 100, messages: int = 1_000_00
              f"{figures['xml_per_message']:.0f} B XML ({figures['bytes_ratio']:.2f}x)")
 
     # -- the large room among many ------------------------------------------------
+    # Persistent rooms: a restarted service drops the archives of rooms that
+    # did not come back.
     path = workdir / "large.sqlite"
+    big = f"big@{DOMAIN}"
+    names = [f"room{k}@{DOMAIN}" for k in range(rooms - 1)]
+    clock, sent = Clock(), []
+    clock.advance(T0 - 10)
+    muc, wire = _service(path, clock, sent)
+    for name in names + [big, f"p10k@{DOMAIN}", f"p100k@{DOMAIN}"]:
+        _create_persistent(wire, name)
+    muc.archive.stop()
+    muc.app.store.close()
+    muc.archive.archive.close()
     archive = SQLiteArchive(path)
     started = time.perf_counter()
     seq = T0 * 1_000_000
-    big = f"big@{DOMAIN}"
-    for k in range(rooms - 1):
-        seq = _fill(archive, f"room{k}@{DOMAIN}", template, others, seq)
+    for name in names:
+        seq = _fill(archive, name, template, others, seq)
     seq = _fill(archive, big, template, messages, seq)
     archive.close()
     progress(f"    filled {messages:,} + {rooms - 1} x {others:,} messages in "
@@ -143,8 +165,6 @@ def measure(workdir: pathlib.Path, *, rooms: int = 100, messages: int = 1_000_00
     clock, sent = Clock(), []
     clock.advance(seq / 1_000_000 + 1)
     muc, wire = _service(path, clock, sent)
-    for name in (big, f"p10k@{DOMAIN}", f"p100k@{DOMAIN}"):
-        _create(wire, name)
     query = (f"<iq type='set' id='q' from='{OWNER}' to='{big}'>"
              "<query xmlns='urn:xmpp:mam:2' queryid='last'>"
              "<set xmlns='http://jabber.org/protocol/rsm'><max>50</max><before/></set>"
