@@ -12,6 +12,7 @@ from mucsvc.storage import MemoryRoomStore, SQLiteRoomStore
 from mucsvc.storage.memory_archive import MemoryArchive
 from mucsvc.storage.sqlite_archive import SQLiteArchive
 from tests.helpers import SERVICE, Wire, stanzas_in
+from tests.test_rooms_protocol import Harness as ProtocolHarness
 from tests.test_rooms_protocol import (
     JULIET, ROMEO, ROOM, admin_set, codes, condition, config_submit, first, to,
 )
@@ -21,37 +22,17 @@ SID = "urn:xmpp:sid:0"
 NURSE = "nurse@example.org/home"
 
 
-class Harness:
-    def __init__(self, archive=None, store=None, limits=None, clock=None, **options):
-        self.clock = clock or Clock()
-        if clock is None:
-            self.clock.advance(1_700_000_000)
-        self.sent = []
+class Harness(ProtocolHarness):
+    """The service with an archive (memory unless given); messages are sent
+    a second apart."""
+
+    def __init__(self, archive=None, **options):
         self.archive = archive if archive is not None else MemoryArchive()
-        self.muc = MUCService(SERVICE, self.sent.append, self.clock, archive=self.archive,
-                              store=store, limits=limits, **options)
-        self.wire = Wire(rooms=self.muc.handler)
-
-    def receive(self, xml):
-        self.wire.receive(xml)
-        out = stanzas_in(self.sent + self.wire.take())
-        del self.sent[:]
-        return out
-
-    def join(self, who, nick, room=ROOM):
-        return self.receive(f"<presence xmlns='jabber:client' from='{who}' to='{room}/{nick}'>"
-                            "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
-
-    def create(self, who=ROMEO, nick="romeo", room=ROOM):
-        self.join(who, nick, room)
-        return self.receive(f"<iq xmlns='jabber:client' type='set' id='inst' from='{who}' to='{room}'>"
-                            "<query xmlns='http://jabber.org/protocol/muc#owner'>"
-                            "<x xmlns='jabber:x:data' type='submit'/></query></iq>")
+        super().__init__(archive=self.archive, **options)
 
     def say(self, who, body, id="m1", room=ROOM, extra=""):
         self.clock.advance(1)
-        return self.receive(f"<message xmlns='jabber:client' type='groupchat' id='{id}' from='{who}' "
-                            f"to='{room}'><body>{body}</body>{extra}</message>")
+        return super().say(who, body, id=id, room=room, extra=extra)
 
     def mam(self, who, form="", rsm="", room=ROOM, query_id="q1", extra=""):
         x = (f"<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'>"

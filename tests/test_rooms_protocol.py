@@ -16,11 +16,13 @@ STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 
 class Harness:
-    def __init__(self):
+    """The whole ``muc`` service on a `Clock`; ``options`` go to `MUCService`."""
+
+    def __init__(self, **options):
         self.clock = Clock()
         self.clock.advance(1_700_000_000)
         self.sent = []
-        self.muc = MUCService(SERVICE, self.sent.append, self.clock)
+        self.muc = MUCService(SERVICE, self.sent.append, self.clock, **options)
         self.wire = Wire(rooms=self.muc.handler)
 
     def receive(self, xml):

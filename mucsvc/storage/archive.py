@@ -71,6 +71,19 @@ class ArchiveQuery:
     count: bool = False
 
 
+def open_bounds(query: "ArchiveQuery") -> tuple:
+    """``(low, high)``: the query's range as exclusive sequence bounds (None:
+    unbounded), its times and its paging ids together; every archive reads
+    the same range from these."""
+    low = None if query.start is None else query.start - 1
+    if query.after is not None:
+        low = query.after if low is None else max(low, query.after)
+    high = None if query.end is None else query.end + 1
+    if query.before is not None:
+        high = query.before if high is None else min(high, query.before)
+    return low, high
+
+
 @dataclass(slots=True)
 class ArchivePage:
     """``messages`` oldest first; ``complete``: nothing further in the

@@ -11,7 +11,7 @@ import dataclasses
 
 from zope.interface import implementer
 
-from mucsvc.storage.archive import ArchiveItemNotFound, ArchivePage, IArchive
+from mucsvc.storage.archive import ArchiveItemNotFound, ArchivePage, IArchive, open_bounds
 from mucsvc.storage.errors import StoreClosed
 
 
@@ -40,12 +40,7 @@ class MemoryArchive:
         for bound in (query.after, query.before):
             if bound is not None and not _holds(seqs, bound):
                 raise ArchiveItemNotFound(bound)
-        low = None if query.start is None else query.start - 1
-        if query.after is not None:
-            low = query.after if low is None else max(low, query.after)
-        high = None if query.end is None else query.end + 1
-        if query.before is not None:
-            high = query.before if high is None else min(high, query.before)
+        low, high = open_bounds(query)
         lo = 0 if low is None else bisect.bisect_right(seqs, low)
         hi = len(seqs) if high is None else bisect.bisect_left(seqs, high)
         ids = None if query.ids is None else set(query.ids)

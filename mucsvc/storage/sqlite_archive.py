@@ -18,7 +18,9 @@ from dataclasses import replace
 from zope.interface import implementer
 
 from mucsvc.storage import schema
-from mucsvc.storage.archive import ArchivedMessage, ArchiveItemNotFound, ArchivePage, IArchive
+from mucsvc.storage.archive import (
+    ArchivedMessage, ArchiveItemNotFound, ArchivePage, IArchive, open_bounds,
+)
 from mucsvc.storage.errors import StoreClosed
 
 _COLUMNS = "seq, nick, author, payload, retracted"
@@ -219,12 +221,7 @@ class SQLiteArchive:
 def _range(number: int, query):
     """The WHERE clause and its arguments for ``query`` in room ``number``."""
     clauses, args = ["room = ?"], [number]
-    low = None if query.start is None else query.start - 1
-    if query.after is not None:
-        low = query.after if low is None else max(low, query.after)
-    high = None if query.end is None else query.end + 1
-    if query.before is not None:
-        high = query.before if high is None else min(high, query.before)
+    low, high = open_bounds(query)
     if low is not None:
         clauses.append("seq > ?")
         args.append(low)
