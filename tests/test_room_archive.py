@@ -3,15 +3,13 @@ archiving switch, batching on a clock, restarts and destruction."""
 
 import sqlite3
 
-from twisted.internet.task import Clock
 from twisted.trial import unittest
 
-from mucsvc.muc import MUCService
 from mucsvc.rooms import ServiceLimits
-from mucsvc.storage import MemoryRoomStore, SQLiteRoomStore
+from mucsvc.storage import SQLiteRoomStore
 from mucsvc.storage.memory_archive import MemoryArchive
 from mucsvc.storage.sqlite_archive import SQLiteArchive
-from tests.helpers import SERVICE, Wire, stanzas_in
+from tests.helpers import SERVICE
 from tests.test_rooms_protocol import Harness as ProtocolHarness
 from tests.test_rooms_protocol import (
     JULIET, ROMEO, ROOM, admin_set, codes, condition, config_submit, first, to,
@@ -212,7 +210,7 @@ class AccessTests(unittest.TestCase):
         self.h.say(ROMEO, "secret plans")
 
     def test_members_only_rooms_answer_members_even_when_away(self):
-        self.h.receive(admin_set(ROMEO, f"<item affiliation='member' jid='juliet@example.org'/>"))
+        self.h.receive(admin_set(ROMEO, "<item affiliation='member' jid='juliet@example.org'/>"))
         self.h.receive(config_submit(ROMEO, [("muc#roomconfig_membersonly", "1")]))
         results, iq = self.h.mam(JULIET)  # not in the room
         self.assertEqual([forwarded_body(m) for m in results], ["secret plans"])
