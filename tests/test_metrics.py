@@ -44,12 +44,12 @@ def kinds(name, values):
 class MetricsHarness:
     """A service whose sends and receives are counted as ``tap`` wires them."""
 
-    def __init__(self):
+    def __init__(self, **options):
         self.clock = Clock()
         self.sent = []
         self.traffic = TrafficStats()
         self.muc = MUCService(SERVICE, self.traffic.counting(self.sent.append), self.clock,
-                              batch_send=self.traffic.counting_batches(self.sent.append))
+                              batch_send=self.traffic.counting_batches(self.sent.append), **options)
         self.wire = Wire(rooms=self.muc.handler)
         self.wire.router.traffic = self.traffic
         self.link = LinkState(self.clock)
@@ -109,6 +109,23 @@ class MetricsTests(unittest.TestCase):
             **{("mucsvc_http_kicks_total", (("result", r),)): 0.0 for r in KICK_RESULTS},
         }
         self.assertEqual(values, expected)
+
+    async def test_the_archive_reports_what_waits_and_what_failed(self):
+        from mucsvc.storage.memory_archive import MemoryArchive
+        archive = MemoryArchive()
+        self.h = MetricsHarness(archive=archive, archive_flush_interval=1.0)
+        self.h.create_room()
+        archive.append = lambda messages: (_ for _ in ()).throw(OSError("disk full"))
+        self.h.wire.receive(f"<message xmlns='jabber:client' type='groupchat' from='{ROMEO}' "
+                            f"to='{ROOM}'><body>hi</body></message>")
+        values = samples(await self.scrape())
+        self.assertEqual(values[("mucsvc_archive_pending", ())], 1.0)
+        self.h.clock.advance(1.0)
+        values = samples(await self.scrape())
+        self.assertEqual((values[("mucsvc_archive_pending", ())],
+                          values[("mucsvc_archive_write_failures_total", ())],
+                          values[("mucsvc_archive_lost_total", ())]), (1.0, 1.0, 0.0))
+        self.flushLoggedErrors(OSError)
 
     async def test_rooms_occupants_and_stanzas_follow_the_traffic(self):
         self.h.create_room()

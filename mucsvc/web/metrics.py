@@ -53,6 +53,17 @@ class ServiceCollector(Collector):
             yield CounterMetricFamily("mucsvc_store_failures",
                                       "Operations refused because the store failed their write",
                                       value=self.muc.app.store_failures)
+            archive = getattr(self.muc, "archive", None)
+            if archive is not None:
+                yield GaugeMetricFamily("mucsvc_archive_pending",
+                                        "Archived messages not yet written (one batch)",
+                                        value=archive.pending)
+                yield CounterMetricFamily("mucsvc_archive_write_failures",
+                                          "Archive batches the store refused (kept, retried)",
+                                          value=archive.failures)
+                yield CounterMetricFamily("mucsvc_archive_lost",
+                                          "Archived messages given up after the store refused "
+                                          "writes for too long", value=archive.lost)
         yield _by_kind("mucsvc_stanzas_received", "Stanzas received from the host server",
                        self.traffic.inbound)
         yield _by_kind("mucsvc_stanzas_sent", "Stanzas sent to the host server",
