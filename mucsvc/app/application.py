@@ -32,7 +32,7 @@ from mucsvc.app.errors import StoreFailed
 from mucsvc.app.persistence import RoomWrites, is_stored
 from mucsvc.rooms import Affiliation, ConfigChanged, Joined, NickChanged, Role
 from mucsvc.rooms.checkpoint import RoomCheckpoint
-from mucsvc.rooms.errors import Forbidden, NoSuchMessage, NotAcceptable
+from mucsvc.rooms.errors import Forbidden, NoSuchMessage, NoSuchOccupant, NotAcceptable
 from mucsvc.rooms.history import HistoryEntry
 from mucsvc.rooms.permissions import may_read_archive
 from mucsvc.rooms.retraction import Retraction, check_author, moderator_of
@@ -569,6 +569,20 @@ class MucApplication:
             self.rooms.forget(room.jid)
         self.listeners.emit(events.RoleChanged(room, outcome))
         return outcome
+
+    def ban(self, room_jid, nick, reason=None):
+        """Ban the user behind an occupant on the service's own authority
+        (the HTTP kick with ``ban``): their bare JID becomes an outcast with
+        ``reason``, stored in one commit, and every occupant of theirs is
+        removed with status 301 (XEP-0045 §9.1).  `NoSuchRoom`,
+        `NoSuchOccupant`.  Returns the `AffiliationChanged` outcome."""
+        room = self.rooms.get(room_jid)
+        occupant = room.occupant_by_nick(nick)
+        if occupant is None:
+            raise NoSuchOccupant("No occupant with that nickname")
+        user = occupant.bare_jid
+        return self._affiliation_operation(
+            room, lambda: room.set_affiliation(None, user, Affiliation.OUTCAST, reason))
 
     def grant_voice(self, room, moderator, target_nick):
         """A moderator approved a voice request."""
