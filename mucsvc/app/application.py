@@ -32,7 +32,7 @@ from mucsvc.app.errors import StoreFailed
 from mucsvc.app.persistence import RoomWrites, is_stored
 from mucsvc.rooms import Affiliation, ConfigChanged, Joined, NickChanged, Role
 from mucsvc.rooms.checkpoint import RoomCheckpoint
-from mucsvc.rooms.errors import Forbidden, NoSuchMessage, NoSuchOccupant, NotAcceptable
+from mucsvc.rooms.errors import Conflict, Forbidden, NoSuchMessage, NoSuchOccupant, NotAcceptable
 from mucsvc.rooms.history import HistoryEntry
 from mucsvc.rooms.permissions import may_read_archive
 from mucsvc.rooms.retraction import Retraction, check_author, moderator_of
@@ -161,8 +161,11 @@ class MucApplication:
         """A page of ``room``'s archive for ``requester`` (a full JID);
         `Forbidden` for an outcast, or a non-member of a members-only room
         (Prosody's rule: being in the room is not needed);
-        `ArchiveItemNotFound` for an unknown ``after``/``before``."""
-        self._may_read_archive(room, requester)
+        `ArchiveItemNotFound` for an unknown ``after``/``before``.
+        ``requester`` None: the service itself (the HTTP admin API), which
+        may read every room's archive."""
+        if requester is not None:
+            self._may_read_archive(room, requester)
         if self.archive is None:
             return ArchivePage([], True, 0 if query.count else None)
         return self.archive.query(room.jid, query)
@@ -653,6 +656,33 @@ class MucApplication:
             acknowledge()
         return self._finish(self.writes.destroyed(room, outcome.tombstone), undo, announce,
                             outcome)
+
+    def create_by_service(self, room_jid, owner, options=None):
+        """Create a room on the service's own authority (the HTTP admin
+        API): empty, unlocked, ``owner`` (a bare JID) its owner, configured
+        with ``options`` (`RoomConfig` fields).  `Conflict` when the room
+        exists; a tombstone standing on the name is lifted, as a service
+        admin's creation lifts it.  Returns the room."""
+        if room_jid in self.rooms:
+            raise Conflict("The room exists already")
+        room = self.rooms.new_room(room_jid)
+        room.created_at = self.now()
+        room.set_affiliation(None, owner, Affiliation.OWNER)
+        room.configure(None, self.now(), **dict(options or {}))
+        tombstones = self.rooms.tombstones
+        stone = tombstones.get(room_jid)
+        if stone is not None:
+            tombstones.lift(room_jid)
+        self.rooms.add(room)
+        writes = self.writes.created(room)
+        if stone is not None:
+            writes = writes + self.writes.tombstones_lifted([stone])
+
+        def undo():
+            self.rooms.forget(room.jid)
+            if stone is not None:
+                tombstones.lay(stone)
+        return self._finish(writes, undo, _nothing, room)
 
     def destroy_by_service(self, room_jid, reason=None) -> bool:
         """The admin command: True if there was such a room."""

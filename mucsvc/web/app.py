@@ -19,6 +19,8 @@ from mucsvc.web.responses import json_error, json_response
 
 #: What every ``/muc_hats`` path answers while the hats API is not configured.
 HATS_OFF = "the hats API is off: set http_muc_hats_authorization_header"
+#: What every ``/muc_admin`` path answers while the room-admin API is not configured.
+ADMIN_OFF = "the room-admin API is off: set http_muc_admin_authorization_header"
 
 
 class WebApp:
@@ -75,6 +77,15 @@ class WebApp:
             # following the README's examples wondering what was wrong.
             return json_error(request, 404, HATS_OFF)
         return self.hats
+
+    #: The room-admin API's resource (``mucsvc.web.muc_admin``), when configured.
+    muc_admin = None
+
+    @app.route("/muc_admin", branch=True)
+    def muc_admin_api(self, request):
+        if self.muc_admin is None:
+            return json_error(request, 404, ADMIN_OFF)
+        return self.muc_admin
 
     @app.handle_errors
     def unexpected(self, request, failure):
