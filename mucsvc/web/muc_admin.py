@@ -105,7 +105,7 @@ class MucAdminApi:
         occupants = [{"nick": o.nick, "role": o.role.value,
                       "affiliation": found.affiliation_of(o.bare_jid).value,
                       "jid": o.current_jid, "jids": list(o.sessions)}
-                     for o in sorted(found.occupants(), key=lambda o: o.nick)]
+                     for o in sorted(found.occupants, key=lambda o: o.nick)]
         return json_response(request, 200, {"jid": found.jid, "occupants": occupants})
 
     @app.route("/rooms/<room>/affiliations", methods=["GET"])
