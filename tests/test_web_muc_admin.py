@@ -82,6 +82,7 @@ class AuthorizationTests(AdminTestCase):
               ("GET", "/rooms/garden/occupants"), ("GET", "/rooms/garden/affiliations"),
               ("GET", "/rooms/garden/archive"), ("POST", "/rooms/garden/config"),
               ("POST", "/rooms/garden/affiliations"), ("POST", "/rooms/garden/destroy"),
+              ("POST", "/rooms/garden/message"),
               ("GET", "/nowhere"), ("DELETE", "/rooms"))
 
     async def test_missing_or_wrong_header_is_401_and_changes_nothing(self):
@@ -312,6 +313,26 @@ class ChangeTests(AdminTestCase):
             code, answer = await self.call("POST", "/rooms/garden/destroy", body)
             self.assertEqual((code, answer), (400, {"error": error}))
         self.assertIsNotNone(self.room)
+
+
+class MessageTests(AdminTestCase):
+    async def test_a_message_from_the_room_itself_to_everyone(self):
+        code, answer = await self.call("POST", "/rooms/garden/message", {"body": "Closing <soon> & co"})
+        self.assertEqual((code, answer), (200, {"jid": ROOM, "sent_to": 2}))
+        sent = self.h.stanzas()
+        self.assertEqual(sorted(s["to"] for s in sent), sorted([JULIET, ROMEO]))
+        for message in sent:
+            self.assertEqual((message.name, message["from"], message["type"]),
+                             ("message", ROOM, "groupchat"))
+            self.assertEqual(str(first(message, "body")), "Closing <soon> & co")
+
+    async def test_a_message_needs_a_body(self):
+        for body in ({}, {"body": ""}, {"body": 5}):
+            code, answer = await self.call("POST", "/rooms/garden/message", body)
+            self.assertEqual((code, answer), (400, {"error": "body must be a non-empty string"}))
+        code, answer = await self.call("POST", "/rooms/nowhere/message", {"body": "x"})
+        self.assertEqual(code, 404)
+        self.assertEqual(self.h.stanzas(), [])
 
 
 class StoredTests(AdminTestCase):

@@ -476,6 +476,14 @@ class MucApplication:
                                      room=room.jid)
         return writes, undo
 
+    def announce(self, room, body: str):
+        """A message from the room itself to everyone in it, on the
+        service's authority (the HTTP admin API); nothing is stored."""
+        if not isinstance(body, str) or not body:
+            raise NotAcceptable("A message needs a body")
+        self.listeners.emit(events.RoomAnnouncement(room, body))
+        return len(room.occupants)
+
     def change_subject(self, room, session, text):
         old = room.subject
         outcome = room.change_subject(session, text, self.now())

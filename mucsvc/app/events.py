@@ -88,6 +88,15 @@ class MessageRetracted:
 
 
 @dataclass(slots=True)
+class RoomAnnouncement:
+    """A message from the room itself (not from an occupant), on the
+    service's authority: ``body`` to every occupant; not kept in history."""
+
+    room: object
+    body: str
+
+
+@dataclass(slots=True)
 class SubjectChanged:
     room: object
     outcome: object

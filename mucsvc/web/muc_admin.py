@@ -11,6 +11,7 @@ are those of ejabberd's ``mod_muc_admin`` commands where one fits::
     POST /muc_admin/rooms/{room}/config          change_room_option
     POST /muc_admin/rooms/{room}/affiliations    set_room_affiliation (a batch)
     POST /muc_admin/rooms/{room}/destroy         destroy_room
+    POST /muc_admin/rooms/{room}/message         a message from the room itself
     GET  /muc_admin/rooms/{room}/archive?max=&after=&before=
 
 ``{room}`` is the room's bare JID or its local part.  Every change is one
@@ -166,6 +167,16 @@ class MucAdminApi:
         items = [_affiliation_item(entry) for entry in listed]
         await _settled(self.muc.app.change_roles_and_affiliations(found, None, items))
         return json_response(request, 200, self._affiliations(found))
+
+    @app.route("/rooms/<room>/message", methods=["POST"])
+    def send_message(self, request, room):
+        self._check(request)
+        found = self._room(room)
+        body = _json_body(request).get("body")
+        if not isinstance(body, str) or not body:
+            raise _Refused(400, "body must be a non-empty string")
+        told = self.muc.app.announce(found, body)
+        return json_response(request, 200, {"jid": found.jid, "sent_to": told})
 
     @app.route("/rooms/<room>/destroy", methods=["POST"])
     async def destroy_room(self, request, room):
