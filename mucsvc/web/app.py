@@ -11,6 +11,7 @@ from klein import Klein
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from mucsvc.web import openapi
 from mucsvc.web.kick import KickEndpoint
 from mucsvc.web.metrics import Metrics
 from mucsvc.web.moderate import TURNED_OFF, ModerateEndpoint
@@ -62,6 +63,10 @@ class WebApp:
         if self.moderation is None:
             return json_error(request, 404, TURNED_OFF)
         return self.moderation.render(request)
+
+    @app.route("/openapi.json", methods=["GET", "HEAD"])
+    def openapi(self, request):
+        return json_response(request, 200, openapi.document())
 
     @app.route("/metrics", methods=["GET", "HEAD"])
     def get_metrics(self, request):
