@@ -87,6 +87,7 @@ class WebApp:
     muc_admin = None
 
     @app.route("/muc_admin", branch=True)
+    @app.route("/muc_admin/")
     def muc_admin_api(self, request):
         if self.muc_admin is None:
             return json_error(request, 404, ADMIN_OFF)

@@ -33,6 +33,7 @@ from klein import Klein
 from twisted.internet import defer
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from mucsvc.app.application import AffiliationItem
 from mucsvc.app.errors import StoreFailed
@@ -191,6 +192,12 @@ class MucAdminApi:
         self.log.info("destroyed {room} (HTTP request)", room=found.jid)
         return json_response(request, 200, {"destroyed": found.jid})
 
+    @app.route("/", strict_slashes=False)
+    def top(self, request):
+        # ``/muc_admin`` and ``/muc_admin/``: nothing here, but the header
+        # is checked first, as everywhere below.
+        raise NotFound()
+
     # ---- helpers ---------------------------------------------------------
 
     def _check(self, request) -> None:
@@ -247,6 +254,8 @@ class MucAdminApi:
             return json_error(request, 503, "The change could not be stored")
         if isinstance(error, MucError):
             return json_error(request, http_status(error), error.text or type(error).__name__)
+        if isinstance(error, RequestRedirect):
+            error = NotFound()  # a path with "//": no redirects, it is not a route
         if isinstance(error, (NotFound, MethodNotAllowed)) and \
                 not self._authorization.allows(request):
             return json_error(request, 401, "Authorization failed")  # nothing about paths
