@@ -69,6 +69,12 @@ class BanTests(KickTestCase):
             await self.assertRefused(400, "ban must be a boolean",
                                      {"nickname": "juliet", "muc": ROOM, "ban": ban})
 
+    async def test_the_last_owner_cannot_be_banned(self):
+        await self.assertRefused(400, "A room needs at least one owner",
+                                 {"nickname": "romeo", "muc": ROOM, "ban": True})
+        self.assertEqual(self.h.muc.rooms.get(ROOM).affiliation_of(ROMEO.split("/")[0]).value,
+                         "owner")
+
     async def test_ban_of_nobody_is_404(self):
         await self.assertRefused(404, "Occupant not found: tybalt",
                                  {"nickname": "tybalt", "muc": ROOM, "ban": True})

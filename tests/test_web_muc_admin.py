@@ -245,7 +245,8 @@ class CreateTests(AdminTestCase):
         response = await self.h.treq.request("DELETE", BASE + "/rooms/garden",
                                               headers={"Authorization": AUTH})
         self.assertEqual(response.code, 405)
-        self.assertEqual(response.headers.getRawHeaders("allow"), ["HEAD, GET"])
+        [allow] = response.headers.getRawHeaders("allow")
+        self.assertEqual(sorted(allow.split(", ")), ["GET", "HEAD"])
 
 
 class ChangeTests(AdminTestCase):
@@ -294,6 +295,19 @@ class ChangeTests(AdminTestCase):
                                            {"affiliations": items})
             self.assertEqual((code, answer), (400, {"error": error}))
         self.assertEqual(self.room.affiliation_of("a@example.org").value, "none")
+
+    async def test_the_last_owner_cannot_go(self):
+        for affiliation in ("none", "member", "outcast", "admin"):
+            code, answer = await self.call("POST", "/rooms/garden/affiliations", {"affiliations": [
+                {"jid": ROMEO_BARE, "affiliation": affiliation}]})
+            self.assertEqual((code, answer), (400, {"error": "A room needs at least one owner"}))
+        self.assertEqual(self.room.affiliation_of(ROMEO_BARE).value, "owner")
+        self.assertEqual(self.h.stanzas(), [])
+        # Handing the room over in one batch is fine.
+        code, answer = await self.call("POST", "/rooms/garden/affiliations", {"affiliations": [
+            {"jid": JULIET_BARE, "affiliation": "owner"}, {"jid": ROMEO_BARE, "affiliation": "none"}]})
+        self.assertEqual(code, 200)
+        self.assertEqual(self.room.affiliation_of(JULIET_BARE).value, "owner")
 
     async def test_destroy_with_reason_and_venue(self):
         code, answer = await self.call("POST", "/rooms/garden/destroy",

@@ -554,10 +554,13 @@ class MucApplication:
         leaves the room as it was).  ``items`` are `RoleItem` and
         `AffiliationItem` values in request order.  The room hears of the
         changes before the requester is answered, as in Prosody."""
+        had_owners = bool(room.affiliation_list(Affiliation.OWNER))
+
         def change():
             outcomes = []
             for item in items:
                 outcomes += item.apply(room, actor)
+            _keeps_an_owner(room, had_owners)
             return outcomes
         outcomes, checkpoint = self._guarded(room, change)
         affected = dict.fromkeys(o.outcome.jid for o in outcomes
@@ -592,8 +595,13 @@ class MucApplication:
         if occupant is None:
             raise NoSuchOccupant("No occupant with that nickname")
         user = occupant.bare_jid
-        return self._affiliation_operation(
-            room, lambda: room.set_affiliation(None, user, Affiliation.OUTCAST, reason))
+        had_owners = bool(room.affiliation_list(Affiliation.OWNER))
+
+        def change():
+            banned = room.set_affiliation(None, user, Affiliation.OUTCAST, reason)
+            _keeps_an_owner(room, had_owners)
+            return banned
+        return self._affiliation_operation(room, change)
 
     def grant_voice(self, room, moderator, target_nick):
         """A moderator approved a voice request."""
@@ -773,6 +781,14 @@ class MucApplication:
         evacuated = tuple((room, room.evacuate()) for room in list(self.rooms.rooms()))
         self.listeners.emit(events.ServiceShutdown(evacuated))
         return sum(len(occupants) for _room, occupants in evacuated)
+
+
+def _keeps_an_owner(room, had_owners: bool) -> None:
+    """`NotAcceptable` when a change took the room's last owner: checked
+    for changes on the service's authority too, which the domain's own
+    rule (for an actor) does not cover."""
+    if had_owners and not room.affiliation_list(Affiliation.OWNER):
+        raise NotAcceptable("A room needs at least one owner")
 
 
 class _Found:
