@@ -15,6 +15,7 @@ from tests.test_web_muc_admin import AUTH, AdminHarness
 
 ROOMS = ["garden", "garden@muc.example.org", "GARDEN", "nowhere", "a@b@c", "%00", "@", ""]
 SUFFIXES = ["", "/occupants", "/affiliations", "/archive", "/config", "/destroy", "/message",
+            "/invitations",
             "/nothing"]
 
 paths = st.one_of(
@@ -34,6 +35,8 @@ bodies = st.one_of(
             "affiliation": st.one_of(st.sampled_from(["outcast", "owner", "none"]), json_values),
             "reason": json_values})), json_values),
         "reason": json_values, "alternate_venue": json_values, "body": json_values,
+        "users": st.one_of(st.lists(st.sampled_from(["nurse@example.org", "x", ""])), json_values),
+        "password": json_values,
     }).map(lambda d: json.dumps(d).encode()),
     st.binary(max_size=100))
 

@@ -82,7 +82,7 @@ class AuthorizationTests(AdminTestCase):
               ("GET", "/rooms/garden/occupants"), ("GET", "/rooms/garden/affiliations"),
               ("GET", "/rooms/garden/archive"), ("POST", "/rooms/garden/config"),
               ("POST", "/rooms/garden/affiliations"), ("POST", "/rooms/garden/destroy"),
-              ("POST", "/rooms/garden/message"),
+              ("POST", "/rooms/garden/message"), ("POST", "/rooms/garden/invitations"),
               ("GET", "/nowhere"), ("DELETE", "/rooms"))
 
     async def test_missing_or_wrong_header_is_401_and_changes_nothing(self):
@@ -346,6 +346,33 @@ class MessageTests(AdminTestCase):
             self.assertEqual((code, answer), (400, {"error": "body must be a non-empty string"}))
         code, answer = await self.call("POST", "/rooms/nowhere/message", {"body": "x"})
         self.assertEqual(code, 404)
+        self.assertEqual(self.h.stanzas(), [])
+
+
+class InvitationTests(AdminTestCase):
+    async def test_direct_invitations_from_the_room(self):
+        code, answer = await self.call("POST", "/rooms/garden/invitations", {
+            "users": ["Nurse@example.org", "nurse@example.org", "friar@example.org"],
+            "reason": "Tea & cake", "password": "pw"})
+        self.assertEqual((code, answer), (200, {"jid": ROOM, "invited": 2}))
+        sent = self.h.stanzas()
+        self.assertEqual([s["to"] for s in sent], ["nurse@example.org", "friar@example.org"])
+        for message in sent:
+            self.assertEqual(message["from"], ROOM)
+            x = first(message, "x")
+            self.assertEqual((x.uri, x["jid"], x["reason"], x["password"]),
+                             ("jabber:x:conference", ROOM, "Tea & cake", "pw"))
+        self.assertEqual(self.room.affiliation_of("nurse@example.org").value, "none")
+
+    async def test_invitation_refusals(self):
+        for body, error in (({}, "users must be a non-empty list of JIDs"),
+                            ({"users": []}, "users must be a non-empty list of JIDs"),
+                            ({"users": [5]}, "users must be a non-empty list of JIDs"),
+                            ({"users": ["example.org"]},
+                             "user must be a bare JID with a local part: example.org"),
+                            ({"users": ["a@example.org"], "reason": 5}, "reason must be a string")):
+            code, answer = await self.call("POST", "/rooms/garden/invitations", body)
+            self.assertEqual((code, answer), (400, {"error": error}))
         self.assertEqual(self.h.stanzas(), [])
 
 

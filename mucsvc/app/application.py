@@ -484,6 +484,17 @@ class MucApplication:
         self.listeners.emit(events.RoomAnnouncement(room, body))
         return len(room.occupants)
 
+    def invite_directly(self, room, users, reason=None, password=None):
+        """Invite ``users`` (bare JIDs) to ``room`` on the service's
+        authority (XEP-0249 direct invitations, from the room itself, as
+        ejabberd's ``send_direct_invitation``); nothing is stored and no
+        affiliation changes.  Returns the number of users invited."""
+        users = tuple(dict.fromkeys(users))
+        if not users:
+            raise NotAcceptable("Nobody to invite")
+        self.listeners.emit(events.DirectInvitations(room, users, reason, password))
+        return len(users)
+
     def change_subject(self, room, session, text):
         old = room.subject
         outcome = room.change_subject(session, text, self.now())

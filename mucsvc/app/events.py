@@ -97,6 +97,17 @@ class RoomAnnouncement:
 
 
 @dataclass(slots=True)
+class DirectInvitations:
+    """Invitations to ``room`` sent by the service itself (XEP-0249) to
+    ``users`` (bare JIDs), with an optional ``reason`` and ``password``."""
+
+    room: object
+    users: tuple
+    reason: object = None
+    password: object = None
+
+
+@dataclass(slots=True)
 class SubjectChanged:
     room: object
     outcome: object

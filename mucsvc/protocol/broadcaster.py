@@ -41,6 +41,7 @@ class RoomBroadcaster:
             events.MessageRetracted: self.message_retracted,
             events.SubjectChanged: self.subject_changed,
             events.RoomAnnouncement: self.room_announcement,
+            events.DirectInvitations: self.direct_invitations,
             events.ConfigChanged: self.config_changed,
             events.RoleChanged: self.role_changed,
             events.AffiliationChanged: self.affiliation_changed,
@@ -153,6 +154,15 @@ class RoomBroadcaster:
         message = Outgoing("message", (("from", room.jid), ("type", "groupchat")),
                            text_element("body", event.body))
         self.context.fanout.to_occupants(message, room.occupants)
+
+    def direct_invitations(self, event) -> None:
+        """One XEP-0249 invitation to each user, from the room's bare JID."""
+        room = event.room
+        invitation = element("x", (("xmlns", namespaces.DIRECT_INVITATION), ("jid", room.jid),
+                                   ("password", event.password), ("reason", event.reason)))
+        for user in event.users:
+            self.context.send(f'<message to="{escape_attr(user)}" from="{escape_attr(room.jid)}">'
+                              f'{invitation}</message>')
 
     def subject_changed(self, event) -> None:
         room, changed = event.room, event.outcome

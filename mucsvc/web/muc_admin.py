@@ -12,6 +12,7 @@ are those of ejabberd's ``mod_muc_admin`` commands where one fits::
     POST /muc_admin/rooms/{room}/affiliations    set_room_affiliation (a batch)
     POST /muc_admin/rooms/{room}/destroy         destroy_room
     POST /muc_admin/rooms/{room}/message         a message from the room itself
+    POST /muc_admin/rooms/{room}/invitations     send_direct_invitation (XEP-0249)
     GET  /muc_admin/rooms/{room}/archive?max=&after=&before=
 
 ``{room}`` is the room's bare JID or its local part.  Every change is one
@@ -178,6 +179,22 @@ class MucAdminApi:
             raise _Refused(400, "body must be a non-empty string")
         told = self.muc.app.announce(found, body)
         return json_response(request, 200, {"jid": found.jid, "sent_to": told})
+
+    @app.route("/rooms/<room>/invitations", methods=["POST"])
+    def send_invitations(self, request, room):
+        self._check(request)
+        found = self._room(room)
+        document = _json_body(request)
+        users = document.get("users")
+        if not isinstance(users, list) or not users or not all(isinstance(u, str) for u in users):
+            raise _Refused(400, "users must be a non-empty list of JIDs")
+        if len(users) > MAX_PAGE:
+            raise _Refused(400, f"at most {MAX_PAGE} users at once")
+        bare = [_bare_jid("user", user) for user in users]
+        reason = _optional_string(document, "reason")
+        password = _optional_string(document, "password")
+        told = self.muc.app.invite_directly(found, bare, reason, password)
+        return json_response(request, 200, {"jid": found.jid, "invited": told})
 
     @app.route("/rooms/<room>/destroy", methods=["POST"])
     async def destroy_room(self, request, room):

@@ -189,6 +189,12 @@ def document() -> dict:
                 "A message from the room itself to everyone in it", None,
                 {"200": _json(_object({"jid": _STRING, "sent_to": _INTEGER}), "sent")},
                 body=_object({"body": _STRING}, ("body",)))},
+            "/muc_admin/rooms/{room}/invitations": {"post": _admin(
+                "Invite users (XEP-0249 direct invitations from the room)",
+                "send_direct_invitation",
+                {"200": _json(_object({"jid": _STRING, "invited": _INTEGER}), "sent")},
+                body=_object({"users": {"type": "array", "items": _STRING},
+                              "reason": _STRING, "password": _STRING}, ("users",)))},
             "/muc_admin/rooms/{room}/archive": {"get": _admin(
                 "A page of the room's archive (XEP-0313)", None,
                 {"200": _json(_object({"jid": _STRING, "complete": _BOOLEAN, "messages": {
