@@ -70,7 +70,7 @@ class BanTests(KickTestCase):
                                      {"nickname": "juliet", "muc": ROOM, "ban": ban})
 
     async def test_the_last_owner_cannot_be_banned(self):
-        await self.assertRefused(400, "A room needs at least one owner",
+        await self.assertRefused(409, "A room needs at least one owner",
                                  {"nickname": "romeo", "muc": ROOM, "ban": True})
         self.assertEqual(self.h.muc.rooms.get(ROOM).affiliation_of(ROMEO.split("/")[0]).value,
                          "owner")

@@ -300,7 +300,7 @@ class ChangeTests(AdminTestCase):
         for affiliation in ("none", "member", "outcast", "admin"):
             code, answer = await self.call("POST", "/rooms/garden/affiliations", {"affiliations": [
                 {"jid": ROMEO_BARE, "affiliation": affiliation}]})
-            self.assertEqual((code, answer), (400, {"error": "A room needs at least one owner"}))
+            self.assertEqual((code, answer), (409, {"error": "A room needs at least one owner"}))
         self.assertEqual(self.room.affiliation_of(ROMEO_BARE).value, "owner")
         self.assertEqual(self.h.stanzas(), [])
         # Handing the room over in one batch is fine.

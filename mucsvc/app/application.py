@@ -795,11 +795,11 @@ class MucApplication:
 
 
 def _keeps_an_owner(room, had_owners: bool) -> None:
-    """`NotAcceptable` when a change took the room's last owner: checked
+    """`Conflict` (the domain's refusal) when a change took the room's last owner: checked
     for changes on the service's authority too, which the domain's own
     rule (for an actor) does not cover."""
     if had_owners and not room.affiliation_list(Affiliation.OWNER):
-        raise NotAcceptable("A room needs at least one owner")
+        raise Conflict("A room needs at least one owner")
 
 
 class _Found:

@@ -40,7 +40,7 @@ from mucsvc.app.application import AffiliationItem
 from mucsvc.app.errors import StoreFailed
 from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.rooms import Affiliation
-from mucsvc.rooms.errors import Conflict, MucError
+from mucsvc.rooms.errors import MucError
 from mucsvc.storage.archive import ArchiveItemNotFound, ArchiveQuery, seq_of, sid_text
 from mucsvc.web.requests import MAX_BODY, RequiredHeader, parse_json_object, read_body
 from mucsvc.web.responses import http_status, json_error, json_response
@@ -87,7 +87,7 @@ class MucAdminApi:
             rooms = [r for r in rooms if r.jid > after]
         page = rooms[:size]
         return json_response(request, 200, {
-            "rooms": [{"jid": r.jid, "name": r.config.name, "occupants": len(r._by_nick),
+            "rooms": [{"jid": r.jid, "name": r.config.name, "occupants": len(r.occupants),
                        "persistent": r.config.persistent, "public": r.config.public,
                        "locked": r.locked} for r in page],
             "complete": len(rooms) <= size,
@@ -98,7 +98,7 @@ class MucAdminApi:
         self._check(request)
         found = self._room(room)
         return json_response(request, 200, {"jid": found.jid, "locked": found.locked,
-                                            "occupants": len(found._by_nick),
+                                            "occupants": len(found.occupants),
                                             "options": room_options(found.config)})
 
     @app.route("/rooms/<room>/occupants", methods=["GET"])
@@ -265,8 +265,6 @@ class MucAdminApi:
         error = failure.value
         if isinstance(error, _Refused):
             return json_error(request, error.status, error.message)
-        if isinstance(error, Conflict):
-            return json_error(request, 409, error.text or "Conflict")
         if isinstance(error, StoreFailed):
             return json_error(request, 503, "The change could not be stored")
         if isinstance(error, MucError):

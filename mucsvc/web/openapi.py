@@ -110,7 +110,8 @@ def document() -> dict:
                     "200": _json(_object({"kicked": _STRING, "muc": _STRING,
                                           "banned": _BOOLEAN}), "kicked (or banned)"),
                     **_REFUSALS, "404": _error("no such room or occupant"),
-                    "405": _error("not POST"), **_STORE_FAILED}}},
+                    "405": _error("not POST"),
+                    "409": _error("a ban of the room's last owner"), **_STORE_FAILED}}},
             "/muc_moderate": {"post": {
                 "summary": "Retract a message of a room (XEP-0425)", "tags": ["moderation"],
                 "security": [{"muc_moderate": []}],
@@ -171,7 +172,7 @@ def document() -> dict:
                 "post": _admin(
                     "Change affiliations, all or none", "set_room_affiliation",
                     {"200": _json(_ref("Affiliations"), "every stored affiliation afterwards"),
-                     **_STORE_FAILED},
+                     "409": _error("the room would be left without an owner"), **_STORE_FAILED},
                     body=_object({"affiliations": {"type": "array", "items": _object(
                         {"jid": _STRING, "affiliation": {
                             "type": "string",
