@@ -53,6 +53,9 @@ class Config:
     http_muc_moderate_authorization_header: str | None = dataclasses.field(
         default=None, repr=False
     )
+    http_muc_admin_authorization_header: str | None = dataclasses.field(
+        default=None, repr=False
+    )
     # Who may create rooms, and what new rooms look like (Prosody's names).
     restrict_room_creation: bool | str | tuple[str, ...] = False
     muc_room_locking: bool = True
@@ -103,6 +106,7 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "http_muc_hats_authorization_header": ((str,), "a string"),
     "muc_hats_legacy_element": ((bool,), "true or false"),
     "http_muc_moderate_authorization_header": ((str,), "a string"),
+    "http_muc_admin_authorization_header": ((str,), "a string"),
     "restrict_room_creation": ((bool, str, list), 'false, true, "admin", "local" or a list of domains'),
     "muc_room_locking": ((bool,), "true or false"),
     "muc_room_lock_timeout": ((int,), "a number of seconds"),
@@ -137,11 +141,13 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "http_muc_kick_authorization_header_file": ((str,), "a file path"),
     "http_muc_hats_authorization_header_file": ((str,), "a file path"),
     "http_muc_moderate_authorization_header_file": ((str,), "a file path"),
+    "http_muc_admin_authorization_header_file": ((str,), "a file path"),
 }
 KNOWN_KEYS = frozenset(_TYPES)
 #: Secrets that may be kept in a file of their own instead (``<key>_file``).
 SECRET_KEYS = ("component_secret", "http_muc_kick_authorization_header",
-               "http_muc_hats_authorization_header", "http_muc_moderate_authorization_header")
+               "http_muc_hats_authorization_header", "http_muc_moderate_authorization_header",
+               "http_muc_admin_authorization_header")
 KICK_AUTHORIZATION_KEY = "http_muc_kick_authorization_header"
 
 
@@ -218,7 +224,8 @@ def parse_config(
     if "admins" in values:
         values["admins"] = tuple(_bare_jid("admins", a) for a in values["admins"])
     _check_muc_settings(values, values["jid"])
-    for key in ("http_muc_hats_authorization_header", "http_muc_moderate_authorization_header"):
+    for key in ("http_muc_hats_authorization_header", "http_muc_moderate_authorization_header",
+                "http_muc_admin_authorization_header"):
         if key in values:
             _check_header_value(key, values[key])
     return Config(**values)

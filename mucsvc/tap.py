@@ -31,6 +31,7 @@ from mucsvc.protocol.service_iq import ServiceHandler
 from mucsvc.stats import TrafficStats
 from mucsvc.web.app import WebApp
 from mucsvc.web.hats import HatsApi
+from mucsvc.web.muc_admin import MucAdminApi
 from mucsvc.web.requests import guarded
 
 CONFIG_ENVIRONMENT_VARIABLE = "MUCSVC_CONFIG"
@@ -176,6 +177,10 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         hats_api = HatsApi(hats, config.http_muc_hats_authorization_header)
         app.hats = hats_api.resource()
         guards[b"/muc_hats"] = hats_api.authorization
+    if config.http_muc_admin_authorization_header is not None:
+        admin_api = MucAdminApi(muc, config.http_muc_admin_authorization_header)
+        app.muc_admin = admin_api.resource()
+        guards[b"/muc_admin"] = admin_api.authorization
     # No route takes a form, and none a body over the kick's limit.
     site = server.Site(app.resource(), requestFactory=guarded(guards),
                        parsePOSTFormSubmission=False)

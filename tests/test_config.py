@@ -172,3 +172,23 @@ def test_the_moderation_endpoint_header_is_optional_and_checked(tmp_path):
     config = parse_config({**base, "http_muc_moderate_authorization_header_file": str(header)},
                           environ={})
     assert config.http_muc_moderate_authorization_header == "Bearer from-file"
+
+
+def test_the_room_admin_api_header_is_optional_and_checked(tmp_path):
+    base = {"jid": "muc.example.org", "component_secret": "x",
+            "http_muc_kick_authorization_header": "Bearer kick"}
+    assert parse_config(base, environ={}).http_muc_admin_authorization_header is None
+    config = parse_config({**base, "http_muc_admin_authorization_header": "Bearer 4dm"},
+                          environ={})
+    assert config.http_muc_admin_authorization_header == "Bearer 4dm"
+    assert "4dm" not in repr(config)
+    for value in ("", " Bearer x", "Bearer\nx", 5):
+        with pytest.raises(ConfigError) as caught:
+            parse_config({**base, "http_muc_admin_authorization_header": value}, environ={})
+        assert caught.value.key == "http_muc_admin_authorization_header"
+    header = tmp_path / "admin"
+    header.write_text("Bearer from-file\n")
+    header.chmod(0o600)
+    config = parse_config({**base, "http_muc_admin_authorization_header_file": str(header)},
+                          environ={})
+    assert config.http_muc_admin_authorization_header == "Bearer from-file"

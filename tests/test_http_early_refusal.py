@@ -13,6 +13,7 @@ from mucsvc.tap import service_from_config
 KICK = "Bearer kick"
 HATS = "Bearer hats"
 MODERATE = "Bearer moderate"
+ADMIN = "Bearer admin"
 
 
 class RawClient(protocol.Protocol):
@@ -41,6 +42,7 @@ class EarlyRefusalTests(unittest.TestCase):
             "http_muc_kick_authorization_header": KICK,
             "http_muc_hats_authorization_header": HATS,
             "http_muc_moderate_authorization_header": MODERATE,
+            "http_muc_admin_authorization_header": ADMIN,
             "http_endpoint": "tcp:0:interface=127.0.0.1",
             "storage": "memory:"}, environ={})
         self.root = service_from_config(config, reactor=reactor)
@@ -64,7 +66,8 @@ class EarlyRefusalTests(unittest.TestCase):
         return b"\r\n".join(lines) + b"\r\n\r\n"
 
     async def test_a_wrong_header_is_answered_before_the_body(self):
-        for path in (b"/muc_kick", b"/muc_hats/add", b"/muc_moderate"):
+        for path in (b"/muc_kick", b"/muc_hats/add", b"/muc_moderate", b"/muc_admin/rooms",
+                     b"/muc_admin/rooms/garden/destroy"):
             for auth in (b"Bearer wrong", None):
                 # Only the headers are sent: a service waiting for the
                 # megabyte announced would never answer, and the test time out.
@@ -83,6 +86,13 @@ class EarlyRefusalTests(unittest.TestCase):
         answer = await self.exchange(self.head(b"/muc_kick", KICK.encode(), len(body)) + body)
         self.assertTrue(answer.startswith(b"HTTP/1.1 404"), answer)
         self.assertIn(b"MUC not found", answer)
+
+    async def test_the_admin_header_reaches_the_admin_api(self):
+        body = json.dumps({"reason": "x"}).encode()
+        answer = await self.exchange(self.head(b"/muc_admin/rooms/garden/destroy", ADMIN.encode(),
+                                               len(body)) + body)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 404"), answer)
+        self.assertIn(b"Room not found: garden", answer)
 
     async def test_other_paths_are_not_guarded(self):
         answer = await self.exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

@@ -122,7 +122,7 @@ class SuccessTests(KickTestCase):
         self.assertEqual(self.h.nicks(), ["romeo"])
 
     async def test_unknown_keys_are_ignored(self):
-        response, _ = await self.request({"nickname": "juliet", "muc": ROOM, "ban": True})
+        response, _ = await self.request({"nickname": "juliet", "muc": ROOM, "colour": "red"})
         self.assertEqual(response.code, 200)
 
 

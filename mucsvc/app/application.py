@@ -32,7 +32,7 @@ from mucsvc.app.errors import StoreFailed
 from mucsvc.app.persistence import RoomWrites, is_stored
 from mucsvc.rooms import Affiliation, ConfigChanged, Joined, NickChanged, Role
 from mucsvc.rooms.checkpoint import RoomCheckpoint
-from mucsvc.rooms.errors import Forbidden, NoSuchMessage, NotAcceptable
+from mucsvc.rooms.errors import Conflict, Forbidden, NoSuchMessage, NoSuchOccupant, NotAcceptable
 from mucsvc.rooms.history import HistoryEntry
 from mucsvc.rooms.permissions import may_read_archive
 from mucsvc.rooms.retraction import Retraction, check_author, moderator_of
@@ -161,8 +161,11 @@ class MucApplication:
         """A page of ``room``'s archive for ``requester`` (a full JID);
         `Forbidden` for an outcast, or a non-member of a members-only room
         (Prosody's rule: being in the room is not needed);
-        `ArchiveItemNotFound` for an unknown ``after``/``before``."""
-        self._may_read_archive(room, requester)
+        `ArchiveItemNotFound` for an unknown ``after``/``before``.
+        ``requester`` None: the service itself (the HTTP admin API), which
+        may read every room's archive."""
+        if requester is not None:
+            self._may_read_archive(room, requester)
         if self.archive is None:
             return ArchivePage([], True, 0 if query.count else None)
         return self.archive.query(room.jid, query)
@@ -473,6 +476,25 @@ class MucApplication:
                                      room=room.jid)
         return writes, undo
 
+    def announce(self, room, body: str):
+        """A message from the room itself to everyone in it, on the
+        service's authority (the HTTP admin API); nothing is stored."""
+        if not isinstance(body, str) or not body:
+            raise NotAcceptable("A message needs a body")
+        self.listeners.emit(events.RoomAnnouncement(room, body))
+        return len(room.occupants)
+
+    def invite_directly(self, room, users, reason=None, password=None):
+        """Invite ``users`` (bare JIDs) to ``room`` on the service's
+        authority (XEP-0249 direct invitations, from the room itself, as
+        ejabberd's ``send_direct_invitation``); nothing is stored and no
+        affiliation changes.  Returns the number of users invited."""
+        users = tuple(dict.fromkeys(users))
+        if not users:
+            raise NotAcceptable("Nobody to invite")
+        self.listeners.emit(events.DirectInvitations(room, users, reason, password))
+        return len(users)
+
     def change_subject(self, room, session, text):
         old = room.subject
         outcome = room.change_subject(session, text, self.now())
@@ -543,10 +565,13 @@ class MucApplication:
         leaves the room as it was).  ``items`` are `RoleItem` and
         `AffiliationItem` values in request order.  The room hears of the
         changes before the requester is answered, as in Prosody."""
+        had_owners = bool(room.affiliation_list(Affiliation.OWNER))
+
         def change():
             outcomes = []
             for item in items:
                 outcomes += item.apply(room, actor)
+            _keeps_an_owner(room, had_owners)
             return outcomes
         outcomes, checkpoint = self._guarded(room, change)
         affected = dict.fromkeys(o.outcome.jid for o in outcomes
@@ -569,6 +594,25 @@ class MucApplication:
             self.rooms.forget(room.jid)
         self.listeners.emit(events.RoleChanged(room, outcome))
         return outcome
+
+    def ban(self, room_jid, nick, reason=None):
+        """Ban the user behind an occupant on the service's own authority
+        (the HTTP kick with ``ban``): their bare JID becomes an outcast with
+        ``reason``, stored in one commit, and every occupant of theirs is
+        removed with status 301 (XEP-0045 §9.1).  `NoSuchRoom`,
+        `NoSuchOccupant`.  Returns the `AffiliationChanged` outcome."""
+        room = self.rooms.get(room_jid)
+        occupant = room.occupant_by_nick(nick)
+        if occupant is None:
+            raise NoSuchOccupant("No occupant with that nickname")
+        user = occupant.bare_jid
+        had_owners = bool(room.affiliation_list(Affiliation.OWNER))
+
+        def change():
+            banned = room.set_affiliation(None, user, Affiliation.OUTCAST, reason)
+            _keeps_an_owner(room, had_owners)
+            return banned
+        return self._affiliation_operation(room, change)
 
     def grant_voice(self, room, moderator, target_nick):
         """A moderator approved a voice request."""
@@ -639,6 +683,33 @@ class MucApplication:
             acknowledge()
         return self._finish(self.writes.destroyed(room, outcome.tombstone), undo, announce,
                             outcome)
+
+    def create_by_service(self, room_jid, owner, options=None):
+        """Create a room on the service's own authority (the HTTP admin
+        API): empty, unlocked, ``owner`` (a bare JID) its owner, configured
+        with ``options`` (`RoomConfig` fields).  `Conflict` when the room
+        exists; a tombstone standing on the name is lifted, as a service
+        admin's creation lifts it.  Returns the room."""
+        if room_jid in self.rooms:
+            raise Conflict("The room exists already")
+        room = self.rooms.new_room(room_jid)
+        room.created_at = self.now()
+        room.set_affiliation(None, owner, Affiliation.OWNER)
+        room.configure(None, self.now(), **dict(options or {}))
+        tombstones = self.rooms.tombstones
+        stone = tombstones.get(room_jid)
+        if stone is not None:
+            tombstones.lift(room_jid)
+        self.rooms.add(room)
+        writes = self.writes.created(room)
+        if stone is not None:
+            writes = writes + self.writes.tombstones_lifted([stone])
+
+        def undo():
+            self.rooms.forget(room.jid)
+            if stone is not None:
+                tombstones.lay(stone)
+        return self._finish(writes, undo, _nothing, room)
 
     def destroy_by_service(self, room_jid, reason=None) -> bool:
         """The admin command: True if there was such a room."""
@@ -721,6 +792,14 @@ class MucApplication:
         evacuated = tuple((room, room.evacuate()) for room in list(self.rooms.rooms()))
         self.listeners.emit(events.ServiceShutdown(evacuated))
         return sum(len(occupants) for _room, occupants in evacuated)
+
+
+def _keeps_an_owner(room, had_owners: bool) -> None:
+    """`Conflict` (the domain's refusal) when a change took the room's last owner: checked
+    for changes on the service's authority too, which the domain's own
+    rule (for an actor) does not cover."""
+    if had_owners and not room.affiliation_list(Affiliation.OWNER):
+        raise Conflict("A room needs at least one owner")
 
 
 class _Found:

@@ -88,6 +88,26 @@ class MessageRetracted:
 
 
 @dataclass(slots=True)
+class RoomAnnouncement:
+    """A message from the room itself (not from an occupant), on the
+    service's authority: ``body`` to every occupant; not kept in history."""
+
+    room: object
+    body: str
+
+
+@dataclass(slots=True)
+class DirectInvitations:
+    """Invitations to ``room`` sent by the service itself (XEP-0249) to
+    ``users`` (bare JIDs), with an optional ``reason`` and ``password``."""
+
+    room: object
+    users: tuple
+    reason: object = None
+    password: object = None
+
+
+@dataclass(slots=True)
 class SubjectChanged:
     room: object
     outcome: object

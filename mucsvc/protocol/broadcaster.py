@@ -40,6 +40,8 @@ class RoomBroadcaster:
             events.MessageBroadcast: self.message_broadcast,
             events.MessageRetracted: self.message_retracted,
             events.SubjectChanged: self.subject_changed,
+            events.RoomAnnouncement: self.room_announcement,
+            events.DirectInvitations: self.direct_invitations,
             events.ConfigChanged: self.config_changed,
             events.RoleChanged: self.role_changed,
             events.AffiliationChanged: self.affiliation_changed,
@@ -144,6 +146,23 @@ class RoomBroadcaster:
         """The moderation announcement, or the author's retraction message:
         to everyone, like a message (the tombstone is already in place)."""
         self.context.fanout.to_occupants(event.notice, event.room.occupants)
+
+    def room_announcement(self, event) -> None:
+        """A groupchat message from the room's bare JID (XEP-0045 §7.2.17:
+        a message from the room itself)."""
+        room = event.room
+        message = Outgoing("message", (("from", room.jid), ("type", "groupchat")),
+                           text_element("body", event.body))
+        self.context.fanout.to_occupants(message, room.occupants)
+
+    def direct_invitations(self, event) -> None:
+        """One XEP-0249 invitation to each user, from the room's bare JID."""
+        room = event.room
+        invitation = element("x", (("xmlns", namespaces.DIRECT_INVITATION), ("jid", room.jid),
+                                   ("password", event.password), ("reason", event.reason)))
+        for user in event.users:
+            self.context.send(f'<message to="{escape_attr(user)}" from="{escape_attr(room.jid)}">'
+                              f'{invitation}</message>')
 
     def subject_changed(self, event) -> None:
         room, changed = event.room, event.outcome

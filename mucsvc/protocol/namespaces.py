@@ -39,3 +39,4 @@ RETRACT_1 = "urn:xmpp:message-retract:1"
 RETRACT_TOMBSTONE = "urn:xmpp:message-retract:1#tombstone"
 MODERATE_0 = "urn:xmpp:message-moderate:0"
 MODERATE_1 = "urn:xmpp:message-moderate:1"
+DIRECT_INVITATION = "jabber:x:conference"  # XEP-0249

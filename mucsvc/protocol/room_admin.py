@@ -8,7 +8,7 @@ from mucsvc.app.application import AffiliationItem, RoleItem
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.protocol.replies import iq_result
-from mucsvc.protocol.xmltext import element
+from mucsvc.protocol.xmltext import element, text_element
 from mucsvc.rooms import Affiliation, Role, prep_nick
 from mucsvc.rooms.errors import Forbidden, MucError
 
@@ -32,7 +32,8 @@ class AdminHandler:
                 raise Forbidden(None)
             items = "".join(
                 element("item", (("affiliation", wanted.value), ("jid", jid),
-                                 ("nick", (data or {}).get("reserved_nickname"))))
+                                 ("nick", (data or {}).get("reserved_nickname"))),
+                        _reason_element((data or {}).get("reason")))
                 for jid, data in room.affiliation_list(wanted))
         elif role and not affiliation:
             wanted = _parse(Role, role)
@@ -118,3 +119,9 @@ def _reason(item):
         if child.name == "reason":
             return str(child)
     return None
+
+
+def _reason_element(reason) -> str:
+    """``<reason/>`` with the reason stored with an affiliation (a ban's),
+    as ejabberd and Prosody list it; nothing when there is none."""
+    return text_element("reason", reason) if isinstance(reason, str) and reason else ""

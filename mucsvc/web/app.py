@@ -11,6 +11,7 @@ from klein import Klein
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from mucsvc.web import openapi
 from mucsvc.web.kick import KickEndpoint
 from mucsvc.web.metrics import Metrics
 from mucsvc.web.moderate import TURNED_OFF, ModerateEndpoint
@@ -19,6 +20,8 @@ from mucsvc.web.responses import json_error, json_response
 
 #: What every ``/muc_hats`` path answers while the hats API is not configured.
 HATS_OFF = "the hats API is off: set http_muc_hats_authorization_header"
+#: What every ``/muc_admin`` path answers while the room-admin API is not configured.
+ADMIN_OFF = "the room-admin API is off: set http_muc_admin_authorization_header"
 
 
 class WebApp:
@@ -61,6 +64,10 @@ class WebApp:
             return json_error(request, 404, TURNED_OFF)
         return self.moderation.render(request)
 
+    @app.route("/openapi.json", methods=["GET", "HEAD"])
+    def openapi(self, request):
+        return json_response(request, 200, openapi.document())
+
     @app.route("/metrics", methods=["GET", "HEAD"])
     def get_metrics(self, request):
         return self.metrics.render(request)
@@ -75,6 +82,16 @@ class WebApp:
             # following the README's examples wondering what was wrong.
             return json_error(request, 404, HATS_OFF)
         return self.hats
+
+    #: The room-admin API's resource (``mucsvc.web.muc_admin``), when configured.
+    muc_admin = None
+
+    @app.route("/muc_admin", branch=True)
+    @app.route("/muc_admin/")
+    def muc_admin_api(self, request):
+        if self.muc_admin is None:
+            return json_error(request, 404, ADMIN_OFF)
+        return self.muc_admin
 
     @app.handle_errors
     def unexpected(self, request, failure):

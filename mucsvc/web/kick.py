@@ -7,13 +7,19 @@ header is compared in constant time and before anything of the body is
 looked at, malformed bodies are answered with what is wrong with them, the
 room is found by its normalised JID, and a missing occupant is a 404.  The
 kick itself is the domain's (``MucApplication.kick``): 307 to everyone, no actor.
+With ``"ban": true`` the occupant's user (bare JID) becomes an outcast with
+the reason instead (``MucApplication.ban``, one stored change): every
+occupant of theirs leaves with 301, as XEP-0045 §9.1 announces a ban.
 
 Every answer is JSON; ``results`` counts them by outcome for ``/metrics``.
 """
 
 from __future__ import annotations
 
+from twisted.internet import defer
 from twisted.logger import Logger
+
+from mucsvc.app.errors import StoreFailed
 
 from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.rooms.errors import MucError
@@ -22,7 +28,8 @@ from mucsvc.web.requests import MAX_BODY, RequiredHeader, parse_json_object, rea
 from mucsvc.web.responses import http_status, json_error, json_response
 
 #: Outcomes counted in ``KickEndpoint.results`` (and exported as metrics).
-RESULTS = ("ok", "unauthorized", "bad_request", "not_found", "too_large", "method_not_allowed")
+RESULTS = ("ok", "unauthorized", "bad_request", "not_found", "too_large", "method_not_allowed",
+           "unavailable")
 
 MISSING_FIELDS = "Missing nickname and/or MUC"  # Prosody's words
 
@@ -62,6 +69,9 @@ class KickEndpoint:
             return self._error(request, "bad_request", 400, MISSING_FIELDS)
         if "reason" in document and not isinstance(reason, str):
             return self._error(request, "bad_request", 400, "reason must be a string")
+        ban = document.get("ban", False)
+        if not isinstance(ban, bool):
+            return self._error(request, "bad_request", 400, "ban must be a boolean")
 
         try:
             room_jid = parse_jid(muc)
@@ -80,14 +90,37 @@ class KickEndpoint:
             return self._error(request, "not_found", 404, f"Occupant not found: {nickname}")
 
         try:
-            self.muc.app.kick(room.jid, nick, reason or None)
-        except MucError as e:
-            status = http_status(e)
-            return self._error(request, "not_found" if status == 404 else "bad_request", status,
-                               e.text or type(e).__name__)
-        self.log.info("kicked {nick} from {room} (HTTP request)", nick=nick, room=room.jid)
+            if ban:
+                done = self.muc.app.ban(room.jid, nick, reason or None)
+            else:
+                done = self.muc.app.kick(room.jid, nick, reason or None)
+        except (MucError, StoreFailed) as e:
+            return self._refused(request, e)
+        if isinstance(done, defer.Deferred):  # a ban with a store that answers later
+            done.addCallbacks(lambda _: self._done(request, room, nick, ban),
+                              lambda failure: self._late_failure(request, failure))
+            return done
+        return self._done(request, room, nick, ban)
+
+    def _done(self, request, room, nick, ban) -> bytes:
+        self.log.info("{what} {nick} from {room} (HTTP request)", what="banned" if ban else "kicked",
+                      nick=nick, room=room.jid)
         self.results["ok"] += 1
-        return json_response(request, 200, {"kicked": nick, "muc": room.jid})
+        answer = {"kicked": nick, "muc": room.jid}
+        if ban:
+            answer["banned"] = True
+        return json_response(request, 200, answer)
+
+    def _late_failure(self, request, failure):
+        failure.trap(MucError, StoreFailed)
+        return self._refused(request, failure.value)
+
+    def _refused(self, request, error) -> bytes:
+        status = http_status(error)
+        if isinstance(error, StoreFailed):
+            return self._error(request, "unavailable", status, "The change could not be stored")
+        return self._error(request, "not_found" if status == 404 else "bad_request", status,
+                           error.text or type(error).__name__)
 
     @property
     def authorization(self) -> RequiredHeader:

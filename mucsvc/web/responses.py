@@ -16,6 +16,7 @@ HTTP_STATUSES = {
     errors.NoSuchMessage: 404,
     errors.Forbidden: 403,
     errors.NotAllowed: 403,
+    errors.Conflict: 409,
     StoreFailed: 503,
 }
 
