@@ -75,9 +75,6 @@ class OpenApiTests(unittest.TestCase):
         self.assertEqual(served["openapi"], "3.0.3")
         self.assertEqual(served, json.loads(json.dumps(document())))
 
-    def test_the_document_is_valid_openapi_when_a_validator_is_installed(self):
-        try:
-            from openapi_spec_validator import validate
-        except ImportError:
-            raise unittest.SkipTest("openapi-spec-validator is not installed")
+    def test_the_document_is_valid_openapi(self):
+        from openapi_spec_validator import validate  # a test dependency (setup.cfg)
         validate(json.loads(json.dumps(document())))
