@@ -18,10 +18,9 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from mucsvc.app.errors import StoreFailed
-from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.rooms.errors import MucError, NoSuchMessage
 from mucsvc.storage.archive import seq_of
-from mucsvc.web.requests import MAX_BODY, RequiredHeader, parse_json_object, read_body
+from mucsvc.web.requests import Refused, RequiredHeader, named_room, posted_json
 from mucsvc.web.responses import http_status, json_error, json_response
 
 RESULTS = ("ok", "unauthorized", "bad_request", "not_found", "too_large", "method_not_allowed",
@@ -49,35 +48,16 @@ class ModerateEndpoint:
         return self._authorization
 
     def render(self, request):
-        if request.method != b"POST":
-            request.setHeader(b"Allow", b"POST")
-            return self._error(request, "method_not_allowed", 405, "Method not allowed")
-        if not self._authorization.allows(request):
-            return self._error(request, "unauthorized", 401, "Authorization failed")
-        body = read_body(request)
-        if body is None:
-            return self._error(request, "too_large", 413,
-                               f"Body too large (at most {MAX_BODY} bytes)")
-        document, problem = parse_json_object(body)
-        if problem is not None:
-            return self._error(request, "bad_request", 400, problem)
-
-        muc, sid, reason = document.get("muc"), document.get("id"), document.get("reason")
-        if not isinstance(muc, str) or not isinstance(sid, str):
-            return self._error(request, "bad_request", 400, MISSING_FIELDS)
-        if "reason" in document and not isinstance(reason, str):
-            return self._error(request, "bad_request", 400, "reason must be a string")
         try:
-            room_jid = parse_jid(muc)
-        except InvalidJID:
-            return self._error(request, "bad_request", 400, f"Invalid MUC JID: {muc}")
-        if room_jid.resource is not None:
-            return self._error(request, "bad_request", 400, f"MUC must be a bare JID: {muc}")
-        room = None
-        if room_jid.user is not None and room_jid.host == self.muc.rooms.domain:
-            room = self.muc.rooms.room(room_jid.userhost())
-        if room is None:
-            return self._error(request, "not_found", 404, f"MUC not found: {muc}")
+            document = posted_json(request, self._authorization)
+            muc, sid, reason = document.get("muc"), document.get("id"), document.get("reason")
+            if not isinstance(muc, str) or not isinstance(sid, str):
+                raise Refused("bad_request", 400, MISSING_FIELDS)
+            if "reason" in document and not isinstance(reason, str):
+                raise Refused("bad_request", 400, "reason must be a string")
+            room = named_room(muc, self.muc.rooms)
+        except Refused as refused:
+            return self._error(request, refused.result, refused.status, refused.message)
         seq = seq_of(sid)
         not_found = f"Message not found: {sid}"
         if seq is None:

@@ -1,7 +1,8 @@
 """What every HTTP endpoint of the service checks the same way: the
-``Authorization`` header, the size of the body, and that it is a JSON
-object.  The kick and the hats API use these, so a request is refused in
-the same words and with the same status wherever it is sent."""
+``Authorization`` header, the size of the body, that it is a JSON object,
+and the room a request names.  The kick, the moderation endpoint and the
+hats API use these, so a request is refused in the same words and with the
+same status wherever it is sent."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 
 from twisted.logger import Logger
 from twisted.web import server
+
+from mucsvc.jid import InvalidJID, parse_jid
 
 log = Logger()
 
@@ -40,6 +43,52 @@ class RequiredHeader:
         given = request.requestHeaders.getRawHeaders(b"authorization") or []
         candidate = given[0] if len(given) == 1 else b""
         return hmac.compare_digest(candidate, self._value) and len(given) == 1
+
+
+class Refused(Exception):
+    """A request answered with an error: ``result`` (the endpoint's outcome
+    counter), the HTTP ``status`` and the ``message`` of its JSON body."""
+
+    def __init__(self, result: str, status: int, message: str):
+        super().__init__(message)
+        self.result, self.status, self.message = result, status, message
+
+
+def posted_json(request, authorization: RequiredHeader) -> dict:
+    """The JSON object a ``POST`` carries, checked in this order: the method
+    (405, with ``Allow``), the header (401, before the body is looked at:
+    an unauthorised client learns nothing about it), the size (413), the
+    JSON (400).  `Refused` otherwise."""
+    if request.method != b"POST":
+        request.setHeader(b"Allow", b"POST")
+        raise Refused("method_not_allowed", 405, "Method not allowed")
+    if not authorization.allows(request):
+        raise Refused("unauthorized", 401, "Authorization failed")
+    body = read_body(request)
+    if body is None:
+        raise Refused("too_large", 413, f"Body too large (at most {MAX_BODY} bytes)")
+    document, problem = parse_json_object(body)
+    if problem is not None:
+        raise Refused("bad_request", 400, problem)
+    return document
+
+
+def named_room(muc: str, rooms):
+    """The room of ``rooms`` (a `RoomRegistry`) whose bare JID ``muc`` is,
+    however spelled; `Refused` 400 for a JID that is not a room's, 404 when
+    there is no such room."""
+    try:
+        room_jid = parse_jid(muc)
+    except InvalidJID:
+        raise Refused("bad_request", 400, f"Invalid MUC JID: {muc}") from None
+    if room_jid.resource is not None:
+        raise Refused("bad_request", 400, f"MUC must be a bare JID: {muc}")
+    room = None
+    if room_jid.user is not None and room_jid.host == rooms.domain:
+        room = rooms.room(room_jid.userhost())
+    if room is None:
+        raise Refused("not_found", 404, f"MUC not found: {muc}")
+    return room
 
 
 def read_body(request) -> bytes | None:
