@@ -159,6 +159,18 @@ class QueryTests(unittest.TestCase):
         results, iq = self.h.mam(JULIET, form=field("start", "2030-01-01T00:00:00Z"))
         self.assertEqual((results, fin_of(iq)[0].getAttribute("complete")), ([], "true"))
 
+    def test_result_stamps_are_precise_and_select_their_own_message(self):
+        # Two messages in one second: a client sorting by stamp keeps their order.
+        self.h.receive(f"<message xmlns='jabber:client' type='groupchat' id='same' from='{ROMEO}' "
+                       f"to='{ROOM}'><body>same second</body></message>")
+        results, _ = self.h.mam(JULIET)
+        stamps = [first(first(result_of(m), "forwarded"), "delay")["stamp"] for m in results]
+        self.assertEqual(stamps, sorted(set(stamps)))  # distinct, in order
+        self.assertRegex(stamps[-1], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+        for m, stamp in zip(results, stamps):
+            picked, _ = self.h.mam(JULIET, form=field("start", stamp) + field("end", stamp))
+            self.assertEqual([result_of(p)["id"] for p in picked], [result_of(m)["id"]])
+
     def test_max_zero_gives_the_count(self):
         results, iq = self.h.mam(JULIET, rsm="<max>0</max>")
         self.assertEqual((results, fin_of(iq)[1]["count"]), ([], "5"))

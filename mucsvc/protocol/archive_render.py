@@ -9,7 +9,7 @@ see it) is added here, when it is read.
 from __future__ import annotations
 
 from mucsvc.protocol import namespaces
-from mucsvc.protocol.context import xmpp_datetime
+from mucsvc.protocol.context import xmpp_datetime, xmpp_datetime_us
 from mucsvc.protocol.fanout import Outgoing, address
 from mucsvc.protocol.xmltext import element
 
@@ -102,7 +102,7 @@ def result_message(to_jid: str, room_jid: str, query_id: str | None, message,
     result_attrs.append(("id", message.sid))
     forwarded = element("forwarded", (("xmlns", namespaces.FORWARD),),
                         element("delay", (("xmlns", namespaces.DELAY),
-                                          ("stamp", xmpp_datetime(message.stamp))))
+                                          ("stamp", xmpp_datetime_us(message.seq))))
                         + forwarded_message(message, real_jid=real_jid))
     return element("message", (("to", to_jid), ("from", room_jid)),
                    element("result", tuple(result_attrs), forwarded))

@@ -41,6 +41,18 @@ def xmpp_datetime(stamp: float) -> str:
     return _whole_second(int(stamp))
 
 
+def xmpp_datetime_us(seq: int) -> str:
+    """XEP-0082 date-time in UTC with microseconds, of a message number
+    (microseconds since the epoch), as ejabberd writes archive stamps.
+
+    Archive results carry these rather than Prosody 0.12's whole seconds:
+    a client that sorts what it fetched by time (Gajim 1.7 does, and pages
+    its own cache with ``time <``) scrambles and even drops the messages of
+    one busy second when all of them carry the same stamp."""
+    second, micro = divmod(seq, 1_000_000)
+    return f"{_whole_second(second)[:-1]}.{micro:06d}Z"
+
+
 @functools.lru_cache(maxsize=4)
 def _whole_second(second: int) -> str:
     # Every history message stamps the current second; format it once.

@@ -13,12 +13,10 @@ was sent under that nick; Prosody accepts the field but ignores it.
 
 from __future__ import annotations
 
-import math
-
 from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.archive_render import result_message
-from mucsvc.protocol.context import parse_xmpp_datetime, xmpp_datetime
+from mucsvc.protocol.context import parse_xmpp_datetime, xmpp_datetime_us
 from mucsvc.protocol.forms import form_all_values
 from mucsvc.protocol.payloads import child
 from mucsvc.protocol.refusal import Refusal
@@ -92,8 +90,8 @@ class ArchiveHandler:
         content = ""
         if bounds is not None:
             first, last = bounds
-            content = (element("start", (("id", first.sid), ("timestamp", xmpp_datetime(first.stamp))))
-                       + element("end", (("id", last.sid), ("timestamp", xmpp_datetime(last.stamp)))))
+            content = (element("start", (("id", first.sid), ("timestamp", xmpp_datetime_us(first.seq))))
+                       + element("end", (("id", last.sid), ("timestamp", xmpp_datetime_us(last.seq)))))
         self.context.send(iq_result(iq, element("metadata", (("xmlns", namespaces.MAM),), content)))
 
     # ---- reading the request -------------------------------------------------------
@@ -139,8 +137,9 @@ def _read_form(request, values: dict, room) -> None:
         request.start = seq_at(_datetime(start, "start"))
     if end:
         stamp = _datetime(end, "end")
-        # A whole second stands for all of it: what a client shows as 12:00:00.
-        request.end = seq_at(stamp + 1) - 1 if stamp == math.floor(stamp) else seq_at(stamp)
+        # A time given in whole seconds stands for all of that second (what
+        # a client shows as 12:00:00); one with a fraction is exact.
+        request.end = seq_at(stamp) if "." in end else seq_at(stamp + 1) - 1
     before, after = single("before-id"), single("after-id")
     if before:
         request.before = _existing_id(before)
