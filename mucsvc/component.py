@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from twisted.application import service
 from twisted.logger import Logger
+from twisted.words.protocols.jabber import xmlstream
 from wokkel import component
 
 from mucsvc.link import LinkState
@@ -60,6 +61,7 @@ class MUCComponent(component.Component):
             self._authenticated, self._refusal = False, None
             xs = connected(addr)
             factory.delay = delay
+            xs.addObserver(xmlstream.STREAM_ERROR_EVENT, self._stream_error)
             return xs
 
         def connection_lost(connector, reason):
@@ -76,6 +78,20 @@ class MUCComponent(component.Component):
         factory.buildProtocol = build_protocol
         factory.clientConnectionLost = connection_lost
         factory.clientConnectionFailed = connection_failed
+
+    def _stream_error(self, failure) -> None:
+        """The host server ended the stream with an error before accepting
+        the link: say which (a second process with the same jid gets
+        ``conflict``, not a secret problem)."""
+        if self._authenticated:
+            return
+        condition = getattr(failure.value, "condition", None) or "undefined-condition"
+        text = getattr(failure.value, "text", None)
+        if condition == "conflict":
+            why = f"another component is already connected to the host server as {self.jid}"
+        else:
+            why = f"the host server refused the link with the stream error {condition}"
+        self._refusal = f"{why} ({text})" if text else why
 
     def _attempt_failed(self, why: str) -> None:
         if not self.running or not self.factory.continueTrying:

@@ -4,6 +4,7 @@ from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python import failure
 from twisted.trial import unittest
+from twisted.words.protocols.jabber import xmlstream
 from twisted.words.protocols.jabber.error import StreamError
 from wokkel.test.helpers import XmlStreamStub
 
@@ -68,6 +69,23 @@ class ConnectTests(unittest.TestCase):
         comp._authd(stub.xmlstream)
         self.assertEqual(comp.factory.delay, comp.factory.initialDelay)
         self.assertIsNone(comp.link.last_error)
+
+    def test_a_second_component_with_the_same_jid_is_told_apart_from_a_wrong_secret(self):
+        reactor, comp = make_component()
+        comp.startService()
+        xs = comp.factory.buildProtocol(None)
+        xs.dispatch(failure.Failure(StreamError("conflict", "Component already connected")),
+                    xmlstream.STREAM_ERROR_EVENT)
+        comp.factory.clientConnectionLost(reactor.connectors[0],
+                                          failure.Failure(ConnectionRefusedError()))
+        self.assertIn("another component is already connected", comp.link.last_error)
+        self.assertIn("Component already connected", comp.link.last_error)
+        self.assertNotIn("component_secret", comp.link.last_error)
+        xs = comp.factory.buildProtocol(None)  # the next attempt starts without a reason
+        xs.dispatch(failure.Failure(StreamError("host-unknown")), xmlstream.STREAM_ERROR_EVENT)
+        comp.factory.clientConnectionLost(reactor.connectors[0],
+                                          failure.Failure(ConnectionRefusedError()))
+        self.assertIn("stream error host-unknown", comp.link.last_error)
 
     def test_a_refused_connection_says_so(self):
         reactor, comp = make_component()
