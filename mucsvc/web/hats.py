@@ -26,17 +26,8 @@ from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from mucsvc.hats.errors import ITEM_NOT_FOUND, HatsError
-from mucsvc.web.requests import MAX_BODY, RequiredHeader, parse_json_object, read_body
+from mucsvc.web.requests import Refused, RequiredHeader, json_object
 from mucsvc.web.responses import json_error, json_response
-
-
-class _Refused(Exception):
-    """A request answered with an error status before reaching the hats."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class HatsApi:
@@ -65,9 +56,9 @@ class HatsApi:
         self._check_authorization(request)
         user, muc = _query(request, "user"), _query(request, "muc")
         if request.method == b"PUT":
-            document = _json_body(request)
+            document = json_object(request)
             if "hats" not in document:
-                raise _Refused(400, "Missing hats")
+                raise Refused(400, "Missing hats")
             await self.hats.set_user_hats(user, muc, document["hats"])
         return await self._answer(request, user, muc)
 
@@ -80,7 +71,7 @@ class HatsApi:
     @app.route("/add", methods=["POST"])
     async def add(self, request):
         self._check_authorization(request)
-        document = _json_body(request)
+        document = json_object(request)
         user, muc, hat = _fields(document, "user", "muc", "hat")
         await self.hats.add_user_hat(user, muc, hat, document.get("attachment"))
         return await self._answer(request, user, muc)
@@ -88,7 +79,7 @@ class HatsApi:
     @app.route("/remove", methods=["POST"])
     async def remove(self, request):
         self._check_authorization(request)
-        user, muc, hat = _fields(_json_body(request), "user", "muc", "hat")
+        user, muc, hat = _fields(json_object(request), "user", "muc", "hat")
         await self.hats.remove_user_hat(user, muc, hat)
         return await self._answer(request, user, muc)
 
@@ -98,7 +89,7 @@ class HatsApi:
 
     def _check_authorization(self, request) -> None:
         if not self._authorization.allows(request):
-            raise _Refused(401, "Authorization failed")
+            raise Refused(401, "Authorization failed")
 
     # ---- errors ----------------------------------------------------------
 
@@ -109,7 +100,7 @@ class HatsApi:
         if isinstance(error, HatsError):
             status = 404 if error.condition == ITEM_NOT_FOUND else 400
             return json_response(request, status, {"error": error.text, "condition": error.condition})
-        if isinstance(error, _Refused):
+        if isinstance(error, Refused):
             return json_error(request, error.status, error.message)
         if isinstance(error, NotFound):
             return json_error(request, 404, "Not found")
@@ -123,27 +114,16 @@ class HatsApi:
 def _query(request, name: str) -> str:
     values = request.args.get(name.encode("ascii"), [])
     if len(values) != 1:
-        raise _Refused(400, f"Give {name} once in the query string")
+        raise Refused(400, f"Give {name} once in the query string")
     try:
         return values[0].decode("utf-8")
     except UnicodeDecodeError:
-        raise _Refused(400, f"{name} is not UTF-8") from None
-
-
-def _json_body(request) -> dict:
-    """The body as a JSON object (at most ``MAX_BODY`` bytes)."""
-    body = read_body(request)
-    if body is None:
-        raise _Refused(413, f"Body too large (at most {MAX_BODY} bytes)")
-    document, problem = parse_json_object(body)
-    if problem is not None:
-        raise _Refused(400, problem)
-    return document
+        raise Refused(400, f"{name} is not UTF-8") from None
 
 
 def _fields(document: dict, *names: str) -> list:
     values = [document.get(name) for name in names]
     missing = [name for name, value in zip(names, values) if not isinstance(value, str)]
     if missing:
-        raise _Refused(400, "Missing or not a string: " + ", ".join(missing))
+        raise Refused(400, "Missing or not a string: " + ", ".join(missing))
     return values

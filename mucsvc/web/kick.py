@@ -54,12 +54,12 @@ class KickEndpoint:
             nickname, muc = document.get("nickname"), document.get("muc")
             reason = document.get("reason")
             if not isinstance(nickname, str) or not isinstance(muc, str):
-                raise Refused("bad_request", 400, MISSING_FIELDS)
+                raise Refused(400, MISSING_FIELDS)
             if "reason" in document and not isinstance(reason, str):
-                raise Refused("bad_request", 400, "reason must be a string")
+                raise Refused(400, "reason must be a string")
             ban = document.get("ban", False)
             if not isinstance(ban, bool):
-                raise Refused("bad_request", 400, "ban must be a boolean")
+                raise Refused(400, "ban must be a boolean")
             room = named_room(muc, self.muc.rooms)
         except Refused as refused:
             return self._error(request, refused.result, refused.status, refused.message)

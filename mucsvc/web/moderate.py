@@ -52,9 +52,9 @@ class ModerateEndpoint:
             document = posted_json(request, self._authorization)
             muc, sid, reason = document.get("muc"), document.get("id"), document.get("reason")
             if not isinstance(muc, str) or not isinstance(sid, str):
-                raise Refused("bad_request", 400, MISSING_FIELDS)
+                raise Refused(400, MISSING_FIELDS)
             if "reason" in document and not isinstance(reason, str):
-                raise Refused("bad_request", 400, "reason must be a string")
+                raise Refused(400, "reason must be a string")
             room = named_room(muc, self.muc.rooms)
         except Refused as refused:
             return self._error(request, refused.result, refused.status, refused.message)

@@ -42,19 +42,12 @@ from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.rooms import Affiliation
 from mucsvc.rooms.errors import MucError
 from mucsvc.storage.archive import ArchiveItemNotFound, ArchiveQuery, seq_of, sid_text
-from mucsvc.web.requests import MAX_BODY, RequiredHeader, parse_json_object, read_body
+from mucsvc.web.requests import Refused, RequiredHeader, json_object
 from mucsvc.web.responses import http_status, json_error, json_response
 
 #: The largest page of ``GET /muc_admin/rooms`` and of the archive.
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class MucAdminApi:
@@ -126,7 +119,7 @@ class MucAdminApi:
         try:
             page = self.muc.app.archive_query(found, None, query)
         except ArchiveItemNotFound:
-            raise _Refused(404, "No such message in the room's archive") from None
+            raise Refused(404, "No such message in the room's archive") from None
         return json_response(request, 200, {
             "jid": found.jid, "complete": page.complete,
             "messages": [{"id": sid_text(m.seq), "stamp": _stamp(m.stamp), "nick": m.nick,
@@ -138,10 +131,10 @@ class MucAdminApi:
     @app.route("/rooms", methods=["POST"])
     async def create_room(self, request):
         self._check(request)
-        document = _json_body(request)
+        document = json_object(request)
         name, owner = document.get("room"), document.get("owner")
         if not isinstance(name, str) or not isinstance(owner, str):
-            raise _Refused(400, "Missing or not a string: room, owner")
+            raise Refused(400, "Missing or not a string: room, owner")
         room_jid = self._room_jid(name)
         owner_jid = _bare_jid("owner", owner)
         options = _options(document)
@@ -154,7 +147,7 @@ class MucAdminApi:
     async def change_options(self, request, room):
         self._check(request)
         found = self._room(room)
-        options = _options(_json_body(request), required=True)
+        options = _options(json_object(request), required=True)
         await _settled(self.muc.app.configure(found, None, options))
         return json_response(request, 200, {"jid": found.jid,
                                             "options": room_options(found.config)})
@@ -163,9 +156,9 @@ class MucAdminApi:
     async def set_affiliations(self, request, room):
         self._check(request)
         found = self._room(room)
-        listed = _json_body(request).get("affiliations")
+        listed = json_object(request).get("affiliations")
         if not isinstance(listed, list) or not listed:
-            raise _Refused(400, "affiliations must be a non-empty list")
+            raise Refused(400, "affiliations must be a non-empty list")
         items = [_affiliation_item(entry) for entry in listed]
         await _settled(self.muc.app.change_roles_and_affiliations(found, None, items))
         return json_response(request, 200, self._affiliations(found))
@@ -174,9 +167,9 @@ class MucAdminApi:
     def send_message(self, request, room):
         self._check(request)
         found = self._room(room)
-        body = _json_body(request).get("body")
+        body = json_object(request).get("body")
         if not isinstance(body, str) or not body:
-            raise _Refused(400, "body must be a non-empty string")
+            raise Refused(400, "body must be a non-empty string")
         told = self.muc.app.announce(found, body)
         return json_response(request, 200, {"jid": found.jid, "sent_to": told})
 
@@ -184,12 +177,12 @@ class MucAdminApi:
     def send_invitations(self, request, room):
         self._check(request)
         found = self._room(room)
-        document = _json_body(request)
+        document = json_object(request)
         users = document.get("users")
         if not isinstance(users, list) or not users or not all(isinstance(u, str) for u in users):
-            raise _Refused(400, "users must be a non-empty list of JIDs")
+            raise Refused(400, "users must be a non-empty list of JIDs")
         if len(users) > MAX_PAGE:
-            raise _Refused(400, f"at most {MAX_PAGE} users at once")
+            raise Refused(400, f"at most {MAX_PAGE} users at once")
         bare = [_bare_jid("user", user) for user in users]
         reason = _optional_string(document, "reason")
         password = _optional_string(document, "password")
@@ -200,7 +193,7 @@ class MucAdminApi:
     async def destroy_room(self, request, room):
         self._check(request)
         found = self._room(room)
-        document = _json_body(request)
+        document = json_object(request)
         reason = _optional_string(document, "reason")
         venue = _optional_string(document, "alternate_venue")
         if venue is not None:
@@ -219,7 +212,7 @@ class MucAdminApi:
 
     def _check(self, request) -> None:
         if not self._authorization.allows(request):
-            raise _Refused(401, "Authorization failed")
+            raise Refused(401, "Authorization failed")
 
     def _room_jid(self, name: str) -> str:
         domain = self.muc.rooms.domain
@@ -227,21 +220,21 @@ class MucAdminApi:
         try:
             jid = parse_jid(text)
         except InvalidJID:
-            raise _Refused(400, f"Invalid room JID: {name}") from None
+            raise Refused(400, f"Invalid room JID: {name}") from None
         if jid.resource is not None or jid.user is None:
-            raise _Refused(400, f"Room must be a bare JID: {name}")
+            raise Refused(400, f"Room must be a bare JID: {name}")
         if jid.host != domain:
-            raise _Refused(400, f"Room is not on {domain}: {name}")
+            raise Refused(400, f"Room is not on {domain}: {name}")
         return jid.userhost()
 
     def _room(self, name: str):
         try:
             room_jid = self._room_jid(name)
-        except _Refused:
+        except Refused:
             room_jid = None
         room = self.muc.rooms.room(room_jid) if room_jid is not None else None
         if room is None:
-            raise _Refused(404, f"Room not found: {name}")
+            raise Refused(404, f"Room not found: {name}")
         return room
 
     @staticmethod
@@ -263,7 +256,7 @@ class MucAdminApi:
     @app.handle_errors
     def refused(self, request, failure):
         error = failure.value
-        if isinstance(error, _Refused):
+        if isinstance(error, Refused):
             return json_error(request, error.status, error.message)
         if isinstance(error, StoreFailed):
             return json_error(request, 503, "The change could not be stored")
@@ -307,25 +300,25 @@ def room_options(config) -> dict:
 def _options(document: dict, required=False) -> dict:
     options = document.get("options", {} if not required else None)
     if not isinstance(options, dict) or (required and not options):
-        raise _Refused(400, "options must be a " + ("non-empty " if required else "") + "JSON object")
+        raise Refused(400, "options must be a " + ("non-empty " if required else "") + "JSON object")
     return dict(options)
 
 
 def _affiliation_item(entry) -> AffiliationItem:
     if not isinstance(entry, dict):
-        raise _Refused(400, "each affiliation must be a JSON object")
+        raise Refused(400, "each affiliation must be a JSON object")
     jid, affiliation = entry.get("jid"), entry.get("affiliation")
     if not isinstance(jid, str) or not isinstance(affiliation, str):
-        raise _Refused(400, "each affiliation needs jid and affiliation strings")
+        raise Refused(400, "each affiliation needs jid and affiliation strings")
     try:
         parsed = Affiliation(affiliation)
     except ValueError:
-        raise _Refused(400, f"Unknown affiliation: {affiliation}") from None
+        raise Refused(400, f"Unknown affiliation: {affiliation}") from None
     reason = _optional_string(entry, "reason")
     try:
         target = parse_jid(jid)
     except InvalidJID:
-        raise _Refused(400, f"Invalid JID: {jid}") from None
+        raise Refused(400, f"Invalid JID: {jid}") from None
     return AffiliationItem(target.userhost(), parsed, reason)
 
 
@@ -333,16 +326,16 @@ def _bare_jid(name: str, value: str) -> str:
     try:
         jid = parse_jid(value)
     except InvalidJID:
-        raise _Refused(400, f"Invalid {name} JID: {value}") from None
+        raise Refused(400, f"Invalid {name} JID: {value}") from None
     if jid.resource is not None or jid.user is None:
-        raise _Refused(400, f"{name} must be a bare JID with a local part: {value}")
+        raise Refused(400, f"{name} must be a bare JID with a local part: {value}")
     return jid.userhost()
 
 
 def _optional_string(document: dict, name: str):
     value = document.get(name)
     if value is not None and not isinstance(value, str):
-        raise _Refused(400, f"{name} must be a string")
+        raise Refused(400, f"{name} must be a string")
     return value or None
 
 
@@ -351,11 +344,11 @@ def _query(request, name: str):
     if not values:
         return None
     if len(values) > 1:
-        raise _Refused(400, f"Give {name} at most once")
+        raise Refused(400, f"Give {name} at most once")
     try:
         return values[0].decode("utf-8")
     except UnicodeDecodeError:
-        raise _Refused(400, f"{name} is not UTF-8") from None
+        raise Refused(400, f"{name} is not UTF-8") from None
 
 
 def _page_size(request, default=DEFAULT_PAGE) -> int:
@@ -363,7 +356,7 @@ def _page_size(request, default=DEFAULT_PAGE) -> int:
     if text is None:
         return default
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise _Refused(400, f"max must be an integer from 1 to {MAX_PAGE}")
+        raise Refused(400, f"max must be an integer from 1 to {MAX_PAGE}")
     return int(text)
 
 
@@ -373,7 +366,7 @@ def _message_id(request, name: str):
         return None
     seq = seq_of(text)
     if seq is None:
-        raise _Refused(404, "No such message in the room's archive")
+        raise Refused(404, "No such message in the room's archive")
     return seq
 
 
@@ -382,11 +375,3 @@ def _stamp(seconds: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _json_body(request) -> dict:
-    body = read_body(request)
-    if body is None:
-        raise _Refused(413, f"Body too large (at most {MAX_BODY} bytes)")
-    document, problem = parse_json_object(body)
-    if problem is not None:
-        raise _Refused(400, problem)
-    return document

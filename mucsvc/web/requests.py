@@ -46,31 +46,38 @@ class RequiredHeader:
 
 
 class Refused(Exception):
-    """A request answered with an error: ``result`` (the endpoint's outcome
-    counter), the HTTP ``status`` and the ``message`` of its JSON body."""
+    """A request answered with an error: the HTTP ``status``, the
+    ``message`` of its JSON body and, for endpoints that count their
+    outcomes, the ``result`` counted."""
 
-    def __init__(self, result: str, status: int, message: str):
+    def __init__(self, status: int, message: str, result: str = "bad_request"):
         super().__init__(message)
-        self.result, self.status, self.message = result, status, message
+        self.status, self.message, self.result = status, message, result
+
+
+def json_object(request) -> dict:
+    """The body as a JSON object: `Refused` 413 past ``MAX_BODY`` bytes, 400
+    for anything but a JSON object."""
+    body = read_body(request)
+    if body is None:
+        raise Refused(413, f"Body too large (at most {MAX_BODY} bytes)", "too_large")
+    document, problem = parse_json_object(body)
+    if problem is not None:
+        raise Refused(400, problem)
+    return document
 
 
 def posted_json(request, authorization: RequiredHeader) -> dict:
     """The JSON object a ``POST`` carries, checked in this order: the method
     (405, with ``Allow``), the header (401, before the body is looked at:
-    an unauthorised client learns nothing about it), the size (413), the
-    JSON (400).  `Refused` otherwise."""
+    an unauthorised client learns nothing about it), then `json_object`.
+    `Refused` otherwise."""
     if request.method != b"POST":
         request.setHeader(b"Allow", b"POST")
-        raise Refused("method_not_allowed", 405, "Method not allowed")
+        raise Refused(405, "Method not allowed", "method_not_allowed")
     if not authorization.allows(request):
-        raise Refused("unauthorized", 401, "Authorization failed")
-    body = read_body(request)
-    if body is None:
-        raise Refused("too_large", 413, f"Body too large (at most {MAX_BODY} bytes)")
-    document, problem = parse_json_object(body)
-    if problem is not None:
-        raise Refused("bad_request", 400, problem)
-    return document
+        raise Refused(401, "Authorization failed", "unauthorized")
+    return json_object(request)
 
 
 def named_room(muc: str, rooms):
@@ -80,14 +87,14 @@ def named_room(muc: str, rooms):
     try:
         room_jid = parse_jid(muc)
     except InvalidJID:
-        raise Refused("bad_request", 400, f"Invalid MUC JID: {muc}") from None
+        raise Refused(400, f"Invalid MUC JID: {muc}") from None
     if room_jid.resource is not None:
-        raise Refused("bad_request", 400, f"MUC must be a bare JID: {muc}")
+        raise Refused(400, f"MUC must be a bare JID: {muc}")
     room = None
     if room_jid.user is not None and room_jid.host == rooms.domain:
         room = rooms.room(room_jid.userhost())
     if room is None:
-        raise Refused("not_found", 404, f"MUC not found: {muc}")
+        raise Refused(404, f"MUC not found: {muc}", "not_found")
     return room
 
 
