@@ -89,6 +89,9 @@ class MUCComponent(component.Component):
         text = getattr(failure.value, "text", None)
         if condition == "conflict":
             why = f"another component is already connected to the host server as {self.jid}"
+        elif condition == "not-authorized":
+            why = ("the host server refused the component secret for "
+                   f"{self.jid} (check component_secret)")
         else:
             why = f"the host server refused the link with the stream error {condition}"
         self._refusal = f"{why} ({text})" if text else why

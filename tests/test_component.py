@@ -86,6 +86,11 @@ class ConnectTests(unittest.TestCase):
         comp.factory.clientConnectionLost(reactor.connectors[0],
                                           failure.Failure(ConnectionRefusedError()))
         self.assertIn("stream error host-unknown", comp.link.last_error)
+        xs = comp.factory.buildProtocol(None)
+        xs.dispatch(failure.Failure(StreamError("not-authorized")), xmlstream.STREAM_ERROR_EVENT)
+        comp.factory.clientConnectionLost(reactor.connectors[0],
+                                          failure.Failure(ConnectionRefusedError()))
+        self.assertIn("component_secret", comp.link.last_error)
 
     def test_a_refused_connection_says_so(self):
         reactor, comp = make_component()
