@@ -558,6 +558,27 @@ class MucApplication:
                     if jid not in granted]
         return changes
 
+    # ---- the room's avatar ---------------------------------------------------------
+
+    def set_room_avatar(self, room, actor, media_type=None, data=None, acknowledge=_nothing):
+        """An owner (``actor``; None: the service) gives the room an avatar
+        (XEP-0486): ``data`` (decoded image bytes) of ``media_type``; no
+        ``data`` removes it.  Checked against the service's size limit
+        (`TooLarge`), stored with the room in one write, acknowledged, then
+        the room hears the new hash.  Returns the `AvatarChanged` outcome,
+        or None when the room already had that image (nothing is stored or
+        sent, the requester is still answered)."""
+        checkpoint = RoomCheckpoint(room)
+        outcome = room.set_avatar(actor, media_type, data, self.rooms.limits.max_avatar_bytes)
+        if outcome is None:
+            acknowledge()
+            return None
+
+        def announce():
+            acknowledge()
+            self.listeners.emit(events.AvatarChanged(room, outcome))
+        return self._finish(self.writes.avatar(room), checkpoint.restore, announce, outcome)
+
     # ---- roles and affiliations ----------------------------------------------------
 
     def change_roles_and_affiliations(self, room, actor, items, acknowledge=_nothing):

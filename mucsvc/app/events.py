@@ -120,6 +120,15 @@ class ConfigChanged:
 
 
 @dataclass(slots=True)
+class AvatarChanged:
+    """The room's avatar changed (``outcome``: the domain's
+    `AvatarChanged`): everyone in the room hears the new hash."""
+
+    room: object
+    outcome: object
+
+
+@dataclass(slots=True)
 class RoleChanged:
     room: object
     outcome: object

@@ -50,6 +50,10 @@ class RoomWrites:
         affiliation = room.affiliations.get(jid, Affiliation.NONE)
         return [Write("set_affiliation", (room.jid, jid, affiliation, room.affiliation_data(jid)))]
 
+    def avatar(self, room) -> list:
+        """The room's avatar, stored or (None) removed."""
+        return [Write("save_avatar", (room.jid, room.avatar))] if is_stored(room) else []
+
     def subject(self, room) -> list:
         return [Write("save_subject", (room.jid, room.subject))] if is_stored(room) else []
 
@@ -83,7 +87,7 @@ class RoomWrites:
         affiliations = {jid: (aff, room.affiliation_data(jid))
                         for jid, aff in room.affiliations.items()}
         return StoredRoom(room.jid, room.config, affiliations, room.subject,
-                          [self._stored_entry(entry) for entry in room.history])
+                          [self._stored_entry(entry) for entry in room.history], room.avatar)
 
     def _stored_entry(self, entry) -> HistoryEntry:
         return HistoryEntry(entry.stamp, entry.nick, self._text(entry.payload), entry.chars,
@@ -111,6 +115,7 @@ class RoomWrites:
                                      affiliations=stored.affiliation_levels,
                                      affiliation_data=stored.affiliation_data)
             room.subject = stored.subject
+            room.avatar = stored.avatar
             for entry in stored.history:
                 try:
                     payload = self._from_text(entry.payload)

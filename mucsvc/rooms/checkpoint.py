@@ -6,7 +6,7 @@ same operation is refused (the second item of a ``muc#admin`` batch, the
 admin list of a configuration form), the room must be exactly as before:
 nobody was told anything yet, so nothing may have changed.  A checkpoint
 copies what an administrative operation can touch: configuration, lock,
-subject, affiliations and their data, history, and who is in the room with
+subject, avatar, affiliations and their data, history, and who is in the room with
 which nick and role.  It is taken only for such operations, never on the
 message hot path (see ``History.retract`` for that).
 """
@@ -22,7 +22,7 @@ class RoomCheckpoint:
     def __init__(self, room):
         self.room = room
         self._state = (room.config, room.locked, room.locked_at, room.destroyed, room.subject,
-                       dict(room._affiliations),
+                       room.avatar, dict(room._affiliations),
                        {jid: dict(data) for jid, data in room._affiliation_data.items()},
                        dict(room._by_nick), dict(room._by_jid))
         self._history = (room.history.limit, list(room.history))
@@ -32,7 +32,8 @@ class RoomCheckpoint:
     def restore(self) -> None:
         room = self.room
         (room.config, room.locked, room.locked_at, room.destroyed, room.subject,
-         room._affiliations, room._affiliation_data, room._by_nick, room._by_jid) = self._state
+         room.avatar, room._affiliations, room._affiliation_data, room._by_nick,
+         room._by_jid) = self._state
         limit, entries = self._history
         history = History(limit)
         for entry in entries:

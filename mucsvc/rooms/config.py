@@ -152,6 +152,8 @@ class ServiceLimits:
     ``log_by_default``/``log_all_rooms``: see `archiving_enabled`.
     ``tombstone_ttl``: seconds a destroyed persistent room's name stays
     taken (None: no tombstones; Prosody's ``muc_tombstone_expiry``).
+    ``max_avatar_bytes``: the largest room avatar image, decoded (None: no
+    limit).
     """
 
     max_history_messages: int | None = None
@@ -179,6 +181,7 @@ class ServiceLimits:
             return True
         return self.log_by_default if config.archiving is None else config.archiving
     tombstone_ttl: float | None = 86400.0 * 31
+    max_avatar_bytes: int | None = 64 * 1024
 
     def __post_init__(self):
         if self.max_history_messages is not None and (
@@ -190,6 +193,9 @@ class ServiceLimits:
                                  "or a collection of domains")
         else:
             object.__setattr__(self, "room_creation", frozenset(self.room_creation))
+        if self.max_avatar_bytes is not None and (
+                not _is_int(self.max_avatar_bytes) or self.max_avatar_bytes < 1):
+            raise ValueError("max_avatar_bytes must be a positive integer or None")
         if self.locked_room_timeout <= 0:
             raise ValueError("locked_room_timeout must be positive")
         if self.tombstone_ttl is not None and not 0 < self.tombstone_ttl < math.inf:

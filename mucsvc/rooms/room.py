@@ -10,6 +10,7 @@ full JID, so every per-stanza lookup is a dict lookup.
 import dataclasses
 
 from mucsvc.rooms import jids
+from mucsvc.rooms.avatar import AvatarChanged, checked_avatar
 from mucsvc.rooms.config import RoomConfig
 from mucsvc.rooms.errors import Forbidden
 from mucsvc.rooms.history import History
@@ -38,8 +39,8 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
 
     __slots__ = (
         "jid", "config", "history", "subject", "locked", "locked_at", "created_at", "creator",
-        "destroyed", "service_admins", "_secret", "_history_cap", "_lock_on_create", "_occupant_cap",
-        "_affiliations", "_affiliation_data", "_by_nick", "_by_jid",
+        "destroyed", "avatar", "service_admins", "_secret", "_history_cap", "_lock_on_create",
+        "_occupant_cap", "_affiliations", "_affiliation_data", "_by_nick", "_by_jid",
     )
 
     def __init__(self, jid: str, config: RoomConfig | None = None, *,
@@ -63,6 +64,8 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         #: Bare JID of the user who created the room (None: not known).
         self.creator: str | None = None
         self.destroyed = False
+        #: The room's `Avatar` (XEP-0486), None: none.
+        self.avatar = None
         self._affiliations: dict = {}
         self._affiliation_data: dict = {}
         for jid_, affiliation in (affiliations or {}).items():
@@ -182,7 +185,8 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
                         language=config.language, occupants=len(self._by_nick),
                         subject=self.subject.text, change_subject=config.change_subject,
                         password_protected=config.password is not None,
-                        max_users=config.max_users)
+                        max_users=config.max_users,
+                        avatar_hash=self.avatar.sha1 if self.avatar is not None else None)
 
     @property
     def discoverable(self) -> bool:
@@ -235,6 +239,23 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         return ConfigChanged(old=old, new=new, status_codes=frozenset(codes),
                              removed=tuple(removed), unlocked=unlocked,
                              destroy_room=destroy)
+
+    def set_avatar(self, actor_jid: str | None, media_type: str | None, data: bytes | None,
+                   max_bytes: int | None = None) -> AvatarChanged | None:
+        """Give the room the image ``data`` of ``media_type`` as its avatar
+        (no ``data``: remove it), as an owner (``actor_jid`` None: the
+        service).  `Forbidden` for anyone else, as Prosody and ejabberd
+        refuse a non-owner's vCard, before the image is looked at; then
+        `BadRequest`/`TooLarge` as `checked_avatar` says.  Returns None
+        when the room already had that image: nothing changed."""
+        if actor_jid is not None and not may_configure(self.affiliation_of(actor_jid)):
+            raise Forbidden("Only owners can change the room's avatar")
+        avatar = checked_avatar(media_type, data, max_bytes) if data else None
+        old = self.avatar
+        if old == avatar:
+            return None
+        self.avatar = avatar
+        return AvatarChanged(old=old, new=avatar)
 
     def evacuate(self) -> tuple:
         """Everyone leaves (the service is shutting down); returns the

@@ -32,3 +32,5 @@ class RoomInfo:
     change_subject: bool
     password_protected: bool
     max_users: int | None
+    #: SHA-1 (hex) of the room's avatar image, None: no avatar (XEP-0486).
+    avatar_hash: str | None = None

@@ -18,6 +18,7 @@ import math
 
 from twisted.logger import Logger
 
+from mucsvc.rooms.avatar import Avatar
 from mucsvc.rooms.config import RoomConfig
 from mucsvc.rooms.errors import NotAcceptable
 from mucsvc.rooms.history import HistoryEntry
@@ -141,6 +142,24 @@ def subject_from_row(text, nick, stamp) -> Subject:
     return Subject(text=text, nick=nick, stamp=stamp)
 
 
+def avatar_row(avatar) -> tuple | None:
+    """``(media type, image bytes)`` of an `Avatar`, None for None."""
+    if avatar is None:
+        return None
+    if not isinstance(avatar, Avatar):
+        raise TypeError(f"avatar must be an Avatar or None, not {type(avatar).__name__}")
+    return avatar.media_type, avatar.data
+
+
+def avatar_from_row(room_jid: str, media_type, data) -> Avatar | None:
+    """The `Avatar` of a stored row; None (with a log line) for one that is
+    not an image's, so one odd row never stops the rooms from coming back."""
+    if not isinstance(media_type, str) or not isinstance(data, (bytes, memoryview)) or not data:
+        log.warn("Room {room}: stored avatar is unreadable; the room has none", room=room_jid)
+        return None
+    return Avatar(media_type, bytes(data))
+
+
 def history_row(entry) -> tuple:
     """``(stamp, nick, payload, chars, seq, author)`` of a `HistoryEntry`
     whose payload is the serialized stanza text."""
@@ -185,7 +204,8 @@ def check_limit(limit) -> int:
 def encode_room(stored) -> tuple:
     """A whole `StoredRoom` checked and encoded, before anything is written:
     ``(config text, subject row, [(user, Affiliation, data text)], [history
-    row])``.  ``Affiliation.NONE`` entries are dropped (as the domain does)."""
+    row], avatar row or None)``.  ``Affiliation.NONE`` entries are dropped
+    (as the domain does)."""
     affiliations = []
     for user, (affiliation, data) in stored.affiliations.items():
         check_user(user)
@@ -194,7 +214,8 @@ def encode_room(stored) -> tuple:
         if affiliation is not Affiliation.NONE:
             affiliations.append((user, affiliation, text))
     return (encode_config(stored.jid, stored.config), subject_row(stored.subject),
-            affiliations, [history_row(entry) for entry in stored.history])
+            affiliations, [history_row(entry) for entry in stored.history],
+            avatar_row(stored.avatar))
 
 
 def tombstone_row(tombstone) -> tuple:

@@ -16,6 +16,7 @@ Which call goes with which change:
 - it is destroyed or made temporary: `delete_room`;
 - an affiliation changes: `set_affiliation` (``Affiliation.NONE`` removes);
 - the subject changes: `save_subject`;
+- the room's avatar changes: `save_avatar` (None removes it);
 - a message is recorded in its history: `append_history` with the room's
   history limit; the history is emptied: `clear_history`; a message of the
   history is retracted (moderation, XEP-0425, or by its author, XEP-0424):
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 
 from zope.interface import Attribute, Interface
 
+from mucsvc.rooms.avatar import Avatar
 from mucsvc.rooms.config import RoomConfig
 from mucsvc.rooms.outcomes import Subject
 
@@ -49,7 +51,8 @@ from mucsvc.rooms.outcomes import Subject
 #: The methods of `IRoomStore` that a `Write` may name.
 WRITE_METHODS = frozenset({"save_room", "replace_room", "delete_room", "set_affiliation",
                            "save_subject", "append_history", "clear_history",
-                           "save_tombstone", "delete_tombstone", "retract_history"})
+                           "save_tombstone", "delete_tombstone", "retract_history",
+                           "save_avatar"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,7 @@ class StoredRoom:
     ``(Affiliation, data)``, where ``data`` is the free-form JSON-able dict
     kept with the affiliation (``reason``, a reserved nick, hats...).
     ``history``: `HistoryEntry` objects, oldest first, each ``payload`` the
-    serialized stanza text.
+    serialized stanza text.  ``avatar``: the room's `Avatar`, or None.
     """
 
     jid: str
@@ -80,6 +83,7 @@ class StoredRoom:
     affiliations: dict = field(default_factory=dict)
     subject: Subject = field(default_factory=Subject)
     history: list = field(default_factory=list)
+    avatar: Avatar | None = None
 
     @property
     def affiliation_levels(self) -> dict:
@@ -121,6 +125,10 @@ class IRoomStore(Interface):
 
     def save_subject(room_jid, subject):
         """Store the room's `Subject`."""
+
+    def save_avatar(room_jid, avatar):
+        """Store the room's `Avatar` (its media type and image bytes; the
+        hash is the image's), replacing any; None removes it."""
 
     def append_history(room_jid, entry, limit):
         """Record ``entry`` (a `HistoryEntry` whose payload is text) as the

@@ -24,6 +24,7 @@ class _Room:
     subject: tuple = ("", None, None)
     affiliations: dict = field(default_factory=dict)  # user -> (Affiliation, data JSON)
     history: list = field(default_factory=list)  # rows, oldest first
+    avatar: tuple | None = None  # (media type, bytes)
 
 
 @implementer(IRoomStore)
@@ -58,6 +59,8 @@ class MemoryRoomStore:
                 level, data = room.affiliations[user]
                 stored.affiliations[user] = (level, codec.decode_data(data))
             stored.history = [codec.history_from_row(*row) for row in room.history]
+            if room.avatar is not None:
+                stored.avatar = codec.avatar_from_row(jid, *room.avatar)
             result.append(stored)
         return result
 
@@ -70,11 +73,11 @@ class MemoryRoomStore:
             rooms[room_jid] = _Room(text)
 
     def replace_room(self, stored) -> None:
-        config, subject, affiliations, history = codec.encode_room(stored)
+        config, subject, affiliations, history, avatar = codec.encode_room(stored)
         self._all()[stored.jid] = _Room(
             config, subject=subject,
             affiliations={user: (affiliation, data) for user, affiliation, data in affiliations},
-            history=history)
+            history=history, avatar=avatar)
 
     def delete_room(self, room_jid) -> bool:
         return self._all().pop(room_jid, None) is not None
@@ -92,6 +95,10 @@ class MemoryRoomStore:
     def save_subject(self, room_jid, subject) -> None:
         row = codec.subject_row(subject)
         self._room(room_jid).subject = row
+
+    def save_avatar(self, room_jid, avatar) -> None:
+        row = codec.avatar_row(avatar)
+        self._room(room_jid).avatar = row
 
     def append_history(self, room_jid, entry, limit) -> None:
         row = codec.history_row(entry)

@@ -111,13 +111,30 @@ def _add_tombstones(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# v4: room avatars (XEP-0486), one row per room that has one, apart from
+# ``rooms`` so that the image (up to tens of KiB) is not read or rewritten
+# with every configuration change; it goes with its room (CASCADE).
+_AVATARS = """
+CREATE TABLE avatars (
+    room_id    INTEGER PRIMARY KEY REFERENCES rooms(id) ON DELETE CASCADE,
+    media_type TEXT NOT NULL,
+    data       BLOB NOT NULL
+);
+"""
+
+
+def _add_avatars(conn: sqlite3.Connection) -> None:
+    for statement in _statements(_AVATARS):
+        conn.execute(statement)
+
+
 def _v1_to_v2(conn: sqlite3.Connection) -> None:
     for statement in _statements(_V2):
         conn.execute(statement)
 
 
 #: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
-MIGRATIONS = [_v0_to_v1, _v1_to_v2, _add_tombstones]
+MIGRATIONS = [_v0_to_v1, _v1_to_v2, _add_tombstones, _add_avatars]
 
 
 def current_version() -> int:

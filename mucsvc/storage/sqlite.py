@@ -131,6 +131,7 @@ class SQLiteRoomStore:
             history = conn.execute(
                 "SELECT room_id, stamp, nick, payload, chars, seq_id, author FROM history"
                 " ORDER BY room_id, seq").fetchall()
+            avatars = conn.execute("SELECT room_id, media_type, data FROM avatars").fetchall()
         by_id = {}
         result = []
         for room_id, jid, config, text, nick, stamp in rooms:
@@ -150,6 +151,9 @@ class SQLiteRoomStore:
             stored.affiliations[user] = (level, data)
         for room_id, *row in history:
             by_id[room_id].history.append(codec.history_from_row(*row))
+        for room_id, media_type, data in avatars:
+            stored = by_id[room_id]
+            stored.avatar = codec.avatar_from_row(stored.jid, media_type, data)
         return result
 
     def load_tombstones(self) -> list:
@@ -177,6 +181,9 @@ class SQLiteRoomStore:
 
     def save_subject(self, room_jid, subject) -> None:
         self.apply([Write("save_subject", (room_jid, subject))])
+
+    def save_avatar(self, room_jid, avatar) -> None:
+        self.apply([Write("save_avatar", (room_jid, avatar))])
 
     def append_history(self, room_jid, entry, limit) -> None:
         self.apply([Write("append_history", (room_jid, entry, limit))])
@@ -218,7 +225,7 @@ class SQLiteRoomStore:
         return step
 
     def _replace_room(self, stored):
-        config, subject, affiliations, history = codec.encode_room(stored)
+        config, subject, affiliations, history, avatar = codec.encode_room(stored)
 
         def step(conn):
             # An upsert, not INSERT OR REPLACE: replacing the row would
@@ -239,7 +246,16 @@ class SQLiteRoomStore:
             conn.executemany("INSERT INTO history (room_id, stamp, nick, payload, chars,"
                              " seq_id, author) VALUES (?, ?, ?, ?, ?, ?, ?)",
                              [(room_id, *row) for row in history])
+            self._write_avatar(conn, room_id, avatar)
         return step
+
+    @staticmethod
+    def _write_avatar(conn, room_id: int, row) -> None:
+        if row is None:
+            conn.execute("DELETE FROM avatars WHERE room_id = ?", (room_id,))
+        else:
+            conn.execute("INSERT OR REPLACE INTO avatars (room_id, media_type, data)"
+                         " VALUES (?, ?, ?)", (room_id, row[0], row[1]))
 
     def _delete_room(self, room_jid):
         def step(conn):
@@ -269,6 +285,13 @@ class SQLiteRoomStore:
             room_id = self._room_id(conn, room_jid)
             conn.execute("UPDATE rooms SET subject_text = ?, subject_nick = ?,"
                          " subject_stamp = ? WHERE id = ?", (*row, room_id))
+        return step
+
+    def _save_avatar(self, room_jid, avatar):
+        row = codec.avatar_row(avatar)
+
+        def step(conn):
+            self._write_avatar(conn, self._room_id(conn, room_jid), row)
         return step
 
     def _append_history(self, room_jid, entry, limit):

@@ -1,6 +1,7 @@
 """Builders and comparisons shared by the storage tests."""
 
 from mucsvc.rooms import HistoryEntry, Role, RoomConfig
+from mucsvc.rooms.avatar import Avatar
 from mucsvc.storage import MemoryRoomStore, SQLiteRoomStore
 
 ROOM = "lounge@muc.example"
@@ -27,6 +28,10 @@ def entry(i: int, nick: str = "alice", chars: int | None = None) -> HistoryEntry
                         chars=len(payload) if chars is None else chars)
 
 
+#: A room avatar: a few bytes of PNG are enough for the store.
+AVATAR = Avatar("image/png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+
+
 def history_rows(entries) -> list:
     """HistoryEntry has no equality: compare its fields."""
     return [(e.stamp, e.nick, e.payload, e.chars) for e in entries]
@@ -38,7 +43,7 @@ def payload_numbers(entries) -> list:
 
 def snapshot(store) -> list:
     """Everything ``store`` holds, as plain comparable values."""
-    return [(r.jid, r.config, r.affiliations, r.subject, history_rows(r.history))
+    return [(r.jid, r.config, r.affiliations, r.subject, history_rows(r.history), r.avatar)
             for r in store.load_rooms()]
 
 

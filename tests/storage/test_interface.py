@@ -10,11 +10,12 @@ import pytest
 from zope.interface.verify import verifyObject
 
 from mucsvc.rooms import Affiliation, HistoryEntry, NotAcceptable, Room, RoomConfig, Subject
+from mucsvc.rooms.avatar import Avatar
 from mucsvc.storage import (
     IRoomStore, RoomNotPersistent, RoomNotStored, StoreClosed, StoredRoom, Write,
 )
 from tests.storage.helpers import (
-    EVERY_FIELD_CHANGED, OTHER, PERSISTENT, ROOM, entry, history_rows, only_room,
+    AVATAR, EVERY_FIELD_CHANGED, OTHER, PERSISTENT, ROOM, entry, history_rows, only_room,
     payload_numbers, snapshot,
 )
 
@@ -356,6 +357,56 @@ def test_deleting_a_room_that_is_not_stored_is_not_an_error(store):
     assert store.delete_room(ROOM) is False
 
 
+# ---- the room's avatar ------------------------------------------------------------------
+
+
+def test_avatar_round_trips_is_replaced_and_removed(stores, store):
+    store.save_room(ROOM, PERSISTENT)
+    store.save_room(OTHER, PERSISTENT)
+    store = stores.reopen(store)
+    assert only_avatar(store) is None
+    store.save_avatar(ROOM, AVATAR)
+    store = stores.reopen(store)
+    assert only_avatar(store) == AVATAR
+    other = Avatar("image/jpeg", b"\xff\xd8\xff" + b"\0" * 70000)
+    store.save_avatar(ROOM, other)
+    store = stores.reopen(store)
+    assert only_avatar(store) == other and only_avatar(store).sha1 == other.sha1
+    store.save_avatar(ROOM, None)
+    assert only_avatar(stores.reopen(store)) is None
+
+
+def only_avatar(store):
+    """The avatar of ``ROOM``; ``OTHER`` never has one."""
+    avatars = {r.jid: r.avatar for r in store.load_rooms()}
+    assert avatars[OTHER] is None
+    return avatars[ROOM]
+
+
+def test_the_avatar_goes_with_its_room(stores, store):
+    store.save_room(ROOM, PERSISTENT)
+    store.save_room(OTHER, PERSISTENT)
+    store.save_avatar(ROOM, AVATAR)
+    store.delete_room(ROOM)
+    store.save_room(ROOM, PERSISTENT)  # a new room of the same name has none
+    assert only_avatar(stores.reopen(store)) is None
+
+
+@pytest.mark.parametrize("bad", [b"\x89PNG", "image/png", ("image/png", b"x")])
+def test_an_avatar_must_be_an_avatar(store, bad):
+    store.save_room(ROOM, PERSISTENT)
+    with pytest.raises(TypeError):
+        store.save_avatar(ROOM, bad)
+    assert only_room(store).avatar is None
+
+
+def test_saving_the_config_keeps_the_avatar(stores, store):
+    store.save_room(ROOM, PERSISTENT)
+    store.save_avatar(ROOM, AVATAR)
+    store.save_room(ROOM, EVERY_FIELD_CHANGED)
+    assert only_room(stores.reopen(store)).avatar == AVATAR
+
+
 # ---- rooms that are not stored ---------------------------------------------------------
 
 CALLS_ON_A_ROOM = {
@@ -364,6 +415,8 @@ CALLS_ON_A_ROOM = {
     "save_subject": lambda s: s.save_subject(ROOM, Subject("t", "n", 1.0)),
     "append_history": lambda s: s.append_history(ROOM, entry(1), 10),
     "clear_history": lambda s: s.clear_history(ROOM),
+    "save_avatar": lambda s: s.save_avatar(ROOM, AVATAR),
+    "save_avatar_none": lambda s: s.save_avatar(ROOM, None),
 }
 
 
@@ -390,7 +443,7 @@ def full_room(jid=ROOM) -> StoredRoom:
                       "alice@example.org": (Affiliation.MEMBER, {"nick": "Ali"}),
                       "gone@example.org": (Affiliation.NONE, {"reason": "ignored"})},
         subject=Subject("Topic", "Owner", 7.0),
-        history=[entry(1), entry(2)])
+        history=[entry(1), entry(2)], avatar=AVATAR)
 
 
 def test_replace_room_stores_everything(stores, store):
@@ -400,6 +453,7 @@ def test_replace_room_stores_everything(stores, store):
     assert room.affiliations == {"alice@example.org": (Affiliation.MEMBER, {"nick": "Ali"}),
                                  "owner@example.org": (Affiliation.OWNER, {})}
     assert history_rows(room.history) == history_rows([entry(1), entry(2)])
+    assert room.avatar == AVATAR and room.avatar.sha1 == AVATAR.sha1
 
 
 def test_replace_room_drops_what_the_room_had(stores, store):
@@ -407,10 +461,11 @@ def test_replace_room_drops_what_the_room_had(stores, store):
     store.set_affiliation(ROOM, "old@example.org", Affiliation.ADMIN)
     store.save_subject(ROOM, Subject("Old", "x", 1.0))
     store.append_history(ROOM, entry(0), 10)
+    store.save_avatar(ROOM, AVATAR)
     store.replace_room(StoredRoom(ROOM, PERSISTENT))
     room = only_room(stores.reopen(store))
-    assert (room.config, room.affiliations, room.subject, room.history) == (
-        PERSISTENT, {}, Subject(), [])
+    assert (room.config, room.affiliations, room.subject, room.history, room.avatar) == (
+        PERSISTENT, {}, Subject(), [], None)
 
 
 def test_a_refused_replace_changes_nothing(store):
@@ -422,6 +477,7 @@ def test_a_refused_replace_changes_nothing(store):
         dataclasses.replace(full_room(), affiliations={"a@b": ("owner", {})}),
         dataclasses.replace(full_room(), history=[entry(1), HistoryEntry(1.0, "n", b"x", 1)]),
         dataclasses.replace(full_room(), subject=Subject(3)),
+        dataclasses.replace(full_room(), avatar=b"not an Avatar"),
     ]
     for stored in bad:
         with pytest.raises((TypeError, ValueError)):
@@ -460,13 +516,15 @@ def test_apply_makes_every_write_in_order(stores, store):
         Write("set_affiliation", (ROOM, "owner@example.org", Affiliation.OWNER)),
         Write("save_subject", (ROOM, Subject("Topic", "Owner", 7.0))),
         Write("append_history", (ROOM, entry(1), 10)),
+        Write("save_avatar", (ROOM, AVATAR)),
         Write("delete_room", (OTHER,)),
     ])
-    assert results == [None, None, None, None, False]
+    assert results == [None, None, None, None, None, False]
     room = only_room(stores.reopen(store))
     assert room.affiliations == {"owner@example.org": (Affiliation.OWNER, {})}
     assert room.subject == Subject("Topic", "Owner", 7.0)
     assert history_rows(room.history) == history_rows([entry(1)])
+    assert room.avatar == AVATAR
 
 
 @pytest.mark.parametrize("bad", [
@@ -480,6 +538,7 @@ def test_apply_is_all_or_nothing(stores, store, bad):
     with pytest.raises((TypeError, ValueError, LookupError)):
         store.apply([Write("set_affiliation", (ROOM, "new@example.org", Affiliation.ADMIN)),
                      Write("save_subject", (ROOM, Subject("Changed", None, None))),
+                     Write("save_avatar", (ROOM, None)),
                      bad])
     assert snapshot(stores.reopen(store)) == before
 

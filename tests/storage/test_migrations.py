@@ -10,7 +10,7 @@ import pytest
 
 from mucsvc.rooms import Affiliation, RoomConfig, Subject
 from mucsvc.storage import SchemaTooNew, SQLiteRoomStore, schema
-from tests.storage.helpers import ROOM, history_rows, only_room
+from tests.storage.helpers import AVATAR, ROOM, history_rows, only_room
 
 V1_SCHEMA = """
 CREATE TABLE rooms (
@@ -80,8 +80,12 @@ def test_a_version_1_database_migrates_to_the_current_version_keeping_its_rooms(
         assert history_rows(room.history) == [
             (101.0, "Owner", "<message><body>hi</body></message>", 34)]
         assert store.legacy_secret() == b"k" * 32
-        # The tombstones' step added their table, empty.
+        # The tombstones' step added their table, empty; the room has no
+        # avatar, and takes one like a new room.
         assert store.load_tombstones() == []
+        assert room.avatar is None
+        store.save_avatar(ROOM, AVATAR)
+        assert only_room(store).avatar == AVATAR
         # The migrated file works like a new one.
         store.append_history(ROOM, room.history[0], 1)
         assert store.delete_room(ROOM) and store.load_rooms() == []
