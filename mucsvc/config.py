@@ -89,6 +89,8 @@ class Config:
     # Destroyed persistent rooms keep their names for a while (Prosody's names).
     muc_tombstones: bool = True
     muc_tombstone_expiry: int | float = 86400 * 31
+    # Room avatars (XEP-0486): the largest image, decoded.
+    muc_avatar_max_bytes: int = 64 * 1024
 
 
 # key -> (accepted Python types, description of the type for messages)
@@ -137,6 +139,7 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "muc_log_flush_interval": ((int, float), "a number of seconds"),
     "muc_tombstones": ((bool,), "true or false"),
     "muc_tombstone_expiry": ((int, float), "a number of seconds"),
+    "muc_avatar_max_bytes": ((int,), "a number of bytes"),
     "component_secret_file": ((str,), "a file path"),
     "http_muc_kick_authorization_header_file": ((str,), "a file path"),
     "http_muc_hats_authorization_header_file": ((str,), "a file path"),
@@ -311,7 +314,7 @@ def _toml_type(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-_POSITIVE = ("muc_room_lock_timeout", "muc_burst_factor", "muc_bodyless_burst_factor",
+_POSITIVE = ("muc_avatar_max_bytes", "muc_room_lock_timeout", "muc_burst_factor", "muc_bodyless_burst_factor",
              "muc_max_char_count", "muc_max_stanza_size", "max_occupants", "max_rooms",
              "max_rooms_per_user", "max_archive_query_results", "muc_log_flush_interval",
              "muc_tombstone_expiry")

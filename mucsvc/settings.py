@@ -55,4 +55,5 @@ def service_limits(config: Config) -> ServiceLimits:
         log_by_default=config.muc_log_by_default,
         log_all_rooms=config.muc_log_all_rooms,
         tombstone_ttl=float(config.muc_tombstone_expiry) if config.muc_tombstones else None,
+        max_avatar_bytes=config.muc_avatar_max_bytes,
     )

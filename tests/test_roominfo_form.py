@@ -45,6 +45,17 @@ def test_the_fields_prosody_publishes():
     ]
 
 
+def test_the_avatar_hash_is_there_while_the_room_has_an_avatar():
+    room = new_room()
+    room.set_avatar(None, "image/png", b"\x89PNG picture")
+    x = form_xml(room)
+    assert list(fields(x))[-1] == "muc#roominfo_avatarhash"
+    assert fields(x)["muc#roominfo_avatarhash"]["type"] == "text-multi"
+    assert values(x, "muc#roominfo_avatarhash") == [room.avatar.sha1]
+    room.set_avatar(None, None, None)
+    assert "muc#roominfo_avatarhash" not in fields(form_xml(room))
+
+
 def test_no_options_or_validation_in_a_result():
     x = form_xml(new_room())
     for f in x.elements(NS_X, "field"):

@@ -33,6 +33,11 @@ def test_tombstones_are_on_for_31_days_as_in_prosody():
     assert limits(muc_tombstones=False, muc_tombstone_expiry=60).tombstone_ttl is None
 
 
+def test_room_avatars_take_64_kib_of_image_unless_set():
+    assert limits().max_avatar_bytes == 65536
+    assert limits(muc_avatar_max_bytes=8192).max_avatar_bytes == 8192
+
+
 @pytest.mark.parametrize("value, policy", [
     (False, "anyone"), (True, "admins"), ("admin", "admins"),
     ("local", frozenset({"example.org"})), (["example.org", "Example.NET"],
@@ -59,6 +64,8 @@ def test_room_defaults_are_applied():
     ({"muc_bodyless_burst_factor": 0}, "muc_bodyless_burst_factor"),
     ({"muc_room_lock_timeout": "5m"}, "muc_room_lock_timeout"),
     ({"muc_tombstones": "yes"}, "muc_tombstones"),
+    ({"muc_avatar_max_bytes": 0}, "muc_avatar_max_bytes"),
+    ({"muc_avatar_max_bytes": "64k"}, "muc_avatar_max_bytes"),
     ({"muc_tombstone_expiry": 0}, "muc_tombstone_expiry"),
     ({"muc_tombstone_expiry": float("inf")}, "muc_tombstone_expiry"),
     ({"muc_tombstone_expiry": float("nan")}, "muc_tombstone_expiry"),

@@ -13,6 +13,7 @@ from mucsvc.protocol import announcements, namespaces
 from mucsvc.protocol.context import xmpp_datetime
 from mucsvc.protocol.fanout import Outgoing
 from mucsvc.protocol.occupant_presence import Change, OccupantPresence, status_codes
+from mucsvc.protocol.room_vcard import avatar_presence
 from mucsvc.protocol.xmltext import element, escape_attr, text_element
 from mucsvc.rooms import Joined
 
@@ -43,6 +44,7 @@ class RoomBroadcaster:
             events.RoomAnnouncement: self.room_announcement,
             events.DirectInvitations: self.direct_invitations,
             events.ConfigChanged: self.config_changed,
+            events.AvatarChanged: self.avatar_changed,
             events.RoleChanged: self.role_changed,
             events.AffiliationChanged: self.affiliation_changed,
             events.OccupantsRefreshed: self.occupants_refreshed,
@@ -67,6 +69,11 @@ class RoomBroadcaster:
             publisher.to_self(presence, sessions=(session,))
         else:  # a join resent by a session already in: show it again
             publisher.publish(OccupantPresence(room, occupant, payload=occupant.presence or ""))
+        if room.avatar is not None:
+            # XEP-0486: the joiner learns the room's avatar hash right after
+            # its own presence, before history (Prosody 13 sends it there,
+            # and only when the room has an avatar).
+            self.context.send(avatar_presence(room.jid, room.avatar.sha1).to(session))
         self.send_history(room, session, event.history)
         self.send_subject(room, session)
 
@@ -189,6 +196,18 @@ class RoomBroadcaster:
                                element("x", (("xmlns", namespaces.MUC_USER),),
                                        status_codes(outcome.status_codes)))
             context.fanout.to_occupants(message, room.occupants)
+
+    def avatar_changed(self, event) -> None:
+        """The new hash (an empty ``<photo/>``: none) in a presence from the
+        room to every occupant, then status 104 so that clients which
+        read the hash from disco#info ask again; Prosody 13 and ejabberd
+        send both."""
+        room = event.room
+        fanout = self.context.fanout
+        fanout.to_occupants(avatar_presence(room.jid, event.outcome.sha1), room.occupants)
+        message = Outgoing("message", (("from", room.jid), ("type", "groupchat")),
+                           element("x", (("xmlns", namespaces.MUC_USER),), status_codes((104,))))
+        fanout.to_occupants(message, room.occupants)
 
     def role_changed(self, event) -> None:
         announcements.role_changed(self.context, event.room, event.outcome)

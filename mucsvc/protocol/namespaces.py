@@ -40,3 +40,8 @@ RETRACT_TOMBSTONE = "urn:xmpp:message-retract:1#tombstone"
 MODERATE_0 = "urn:xmpp:message-moderate:0"
 MODERATE_1 = "urn:xmpp:message-moderate:1"
 DIRECT_INVITATION = "jabber:x:conference"  # XEP-0249
+
+# Room avatars (XEP-0486): the room's vCard (XEP-0054) and the hash of its
+# photo in presence (XEP-0153).
+VCARD = "vcard-temp"
+VCARD_UPDATE = "vcard-temp:x:update"

@@ -6,7 +6,8 @@ occupants may change the subject or invite.  The fields are Prosody 0.12's
 (its ``muc-disco#info`` hooks), so clients see what they see there; one
 addition, ``muc#roominfo_changesubject``, is the name XEP-0045's registry
 gives the subject permission (Prosody 0.12 reports it only under the
-``muc#roomconfig_`` name, later versions under this one).
+``muc#roomconfig_`` name, later versions under this one), and another,
+``muc#roominfo_avatarhash``, is XEP-0486's (Prosody 13, ejabberd).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ DESCRIPTION = "muc#roominfo_description"
 LANG = "muc#roominfo_lang"
 ALLOWINVITES = "muc#roomconfig_allowinvites"
 ROOMINFO_CHANGESUBJECT = "muc#roominfo_changesubject"
+AVATARHASH = "muc#roominfo_avatarhash"
 
 
 def roominfo_form(room) -> data_form.Form:
@@ -44,6 +46,11 @@ def roominfo_form(room) -> data_form.Form:
         FormField("boolean", ROOMINFO_CHANGESUBJECT, info.change_subject),
     ):
         form.addField(form_field)
+    if info.avatar_hash is not None:
+        # XEP-0486: the SHA-1 of the room's avatar, in a list (a room might
+        # offer several); only while it has one, as ejabberd sends it.
+        form.addField(FormField("text-multi", AVATARHASH, values=[info.avatar_hash],
+                                label="Avatar hash"))
     return form
 
 

@@ -22,6 +22,7 @@ from mucsvc.protocol.room_iq import IqHandler
 from mucsvc.protocol.room_messages import MessageHandler
 from mucsvc.protocol.room_moderation import ModerationHandler
 from mucsvc.protocol.room_presence import PresenceHandler
+from mucsvc.protocol.room_vcard import VCardHandler
 from mucsvc.protocol.roominfo_form import room_identity_name, roominfo_form
 from mucsvc.protocol.stanzas import wants_reply
 from mucsvc.protocol.throttling import is_signal, overactive_reply
@@ -48,7 +49,10 @@ class RoomsHandler:
         self.register = RegisterHandler(self.context)
         self.archive = ArchiveHandler(self.context, max_archive_results)
         self.moderation = ModerationHandler(self.context)
+        self.vcard = VCardHandler(self.context)
         self.iqs.room_handlers.update({
+            ("get", namespaces.VCARD, "vCard"): self.vcard.get,
+            ("set", namespaces.VCARD, "vCard"): self.vcard.set,
             ("set", namespaces.MODERATE_1, "moderate"): self.moderation.moderate,
             ("set", namespaces.FASTEN, "apply-to"): self.moderation.apply_to,
             ("get", namespaces.MAM, "query"): self.archive.form,
@@ -64,8 +68,9 @@ class RoomsHandler:
             ("get", namespaces.MUC_OWNER, "query"): self.owner_get,
         })
         #: Features every room advertises beyond its type's: hats are shown
-        #: in presence whether or not anyone wears one.
-        self.room_features: list = [namespaces.HATS, namespaces.STANZA_ID,
+        #: in presence whether or not anyone wears one; every room has a
+        #: vCard for its avatar (XEP-0486).
+        self.room_features: list = [namespaces.VCARD, namespaces.HATS, namespaces.STANZA_ID,
                                     namespaces.MODERATE_0, namespaces.MODERATE_1,
                                     namespaces.RETRACT_0, namespaces.RETRACT_1]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from mucsvc.rooms.errors import BadRequest, TooLarge
 
 #: ``image/<subtype>``, as the vCard's ``TYPE`` names it (RFC 6838 names).
-_IMAGE_TYPE = re.compile(r"image/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
+_IMAGE_TYPE = re.compile(r"image/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
