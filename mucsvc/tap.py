@@ -171,6 +171,7 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
                  traffic=traffic,
                  moderate_authorization=config.http_muc_moderate_authorization_header)
     guards = {b"/muc_kick": app.kicks.authorization}
+    body_limits = []
     if app.moderation is not None:
         guards[b"/muc_moderate"] = app.moderation.authorization
     if config.http_muc_hats_authorization_header is not None:
@@ -181,8 +182,10 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         admin_api = MucAdminApi(muc, config.http_muc_admin_authorization_header)
         app.muc_admin = admin_api.resource()
         guards[b"/muc_admin"] = admin_api.authorization
-    # No route takes a form, and none a body over the kick's limit.
-    site = server.Site(app.resource(), requestFactory=guarded(guards),
+        body_limits.append((b"/muc_admin/rooms/", b"/avatar", admin_api.avatar_body_limit))
+    # No route takes a form, and none but a room's avatar a body over the
+    # kick's limit.
+    site = server.Site(app.resource(), requestFactory=guarded(guards, body_limits),
                        parsePOSTFormSubmission=False)
     web = strports.service(config.http_endpoint, site)
     web.setName("web")

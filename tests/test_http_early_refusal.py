@@ -1,6 +1,7 @@
 """Over a real socket: a request without the right header is answered 401
 when its headers end, and not a byte of its body is waited for."""
 
+import base64
 import json
 
 from twisted.internet import defer, protocol, reactor
@@ -57,8 +58,8 @@ class EarlyRefusalTests(unittest.TestCase):
         self.addCleanup(connector.disconnect)
         return await client.closed
 
-    def head(self, path: bytes, auth: bytes | None, length: int) -> bytes:
-        lines = [b"POST " + path + b" HTTP/1.1", b"Host: localhost",
+    def head(self, path: bytes, auth: bytes | None, length: int, method: bytes = b"POST") -> bytes:
+        lines = [method + b" " + path + b" HTTP/1.1", b"Host: localhost",
                  b"Content-Type: application/json", b"Content-Length: %d" % length,
                  b"Connection: close"]
         if auth is not None:
@@ -93,6 +94,22 @@ class EarlyRefusalTests(unittest.TestCase):
                                                len(body)) + body)
         self.assertTrue(answer.startswith(b"HTTP/1.1 404"), answer)
         self.assertIn(b"Room not found: garden", answer)
+
+    async def test_only_a_room_avatar_takes_a_body_over_64_kib(self):
+        room = json.dumps({"room": "garden", "owner": "romeo@example.org"}).encode()
+        answer = await self.exchange(self.head(b"/muc_admin/rooms", ADMIN.encode(), len(room))
+                                     + room)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 201"), answer)
+        image = base64.b64encode(b"x" * 60000).decode()
+        body = json.dumps({"type": "image/png", "data": image}).encode()
+        self.assertGreater(len(body), 64 * 1024)
+        answer = await self.exchange(self.head(b"/muc_admin/rooms/garden/avatar", ADMIN.encode(),
+                                               len(body), b"PUT") + body)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer)
+        self.assertIn(b'"bytes": 60000', answer)
+        answer = await self.exchange(self.head(b"/muc_admin/rooms/garden/config", ADMIN.encode(),
+                                               len(body)) + body)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer)
 
     async def test_other_paths_are_not_guarded(self):
         answer = await self.exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

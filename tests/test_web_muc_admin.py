@@ -83,6 +83,8 @@ class AuthorizationTests(AdminTestCase):
               ("GET", "/rooms/garden/archive"), ("POST", "/rooms/garden/config"),
               ("POST", "/rooms/garden/affiliations"), ("POST", "/rooms/garden/destroy"),
               ("POST", "/rooms/garden/message"), ("POST", "/rooms/garden/invitations"),
+              ("PUT", "/rooms/garden/avatar"), ("GET", "/rooms/garden/avatar"),
+              ("DELETE", "/rooms/garden/avatar"),
               ("GET", "/nowhere"), ("DELETE", "/rooms"))
 
     async def test_missing_or_wrong_header_is_401_and_changes_nothing(self):

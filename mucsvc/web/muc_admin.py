@@ -13,6 +13,7 @@ are those of ejabberd's ``mod_muc_admin`` commands where one fits::
     POST /muc_admin/rooms/{room}/destroy         destroy_room
     POST /muc_admin/rooms/{room}/message         a message from the room itself
     POST /muc_admin/rooms/{room}/invitations     send_direct_invitation (XEP-0249)
+    PUT|GET|DELETE /muc_admin/rooms/{room}/avatar  the room's avatar (XEP-0486)
     GET  /muc_admin/rooms/{room}/archive?max=&after=&before=
 
 ``{room}`` is the room's bare JID or its local part.  Every change is one
@@ -27,6 +28,8 @@ setting the API is not mounted and its paths answer 404.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import datetime
 
@@ -42,7 +45,7 @@ from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.rooms import Affiliation
 from mucsvc.rooms.errors import MucError
 from mucsvc.storage.archive import ArchiveItemNotFound, ArchiveQuery, seq_of, sid_text
-from mucsvc.web.requests import Refused, RequiredHeader, json_object
+from mucsvc.web.requests import MAX_BODY, Refused, RequiredHeader, json_object
 from mucsvc.web.responses import http_status, json_error, json_response
 
 #: The largest page of ``GET /muc_admin/rooms`` and of the archive.
@@ -202,6 +205,55 @@ class MucAdminApi:
         self.log.info("destroyed {room} (HTTP request)", room=found.jid)
         return json_response(request, 200, {"destroyed": found.jid})
 
+    # ---- the room's avatar ----------------------------------------------
+
+    @property
+    def avatar_body_limit(self) -> int:
+        """The largest ``PUT .../avatar`` body: the largest image the
+        service takes, in base64, and room for the rest of the document."""
+        return avatar_body_limit(self.muc.rooms.limits.max_avatar_bytes)
+
+    @app.route("/rooms/<room>/avatar", methods=["GET"])
+    def get_avatar(self, request, room):
+        self._check(request)
+        found = self._room(room)
+        avatar = found.avatar
+        if avatar is None:
+            raise Refused(404, f"Room has no avatar: {found.jid}")
+        return json_response(request, 200, {
+            "jid": found.jid, "type": avatar.media_type, "hash": avatar.sha1,
+            "data": base64.b64encode(avatar.data).decode("ascii")})
+
+    @app.route("/rooms/<room>/avatar", methods=["PUT"])
+    async def put_avatar(self, request, room):
+        self._check(request)
+        found = self._room(room)
+        document = json_object(request, self.avatar_body_limit)
+        media_type, text = document.get("type"), document.get("data")
+        if not isinstance(media_type, str) or not isinstance(text, str) or not text:
+            raise Refused(400, "type and data (the image in base64) must be strings")
+        try:
+            data = base64.b64decode("".join(text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise Refused(400, "data is not valid base64") from None
+        if not data:
+            raise Refused(400, "data holds no image")
+        await _settled(self.muc.app.set_room_avatar(found, None, media_type, data))
+        self.log.info("set the avatar of {room} (HTTP request)", room=found.jid)
+        avatar = found.avatar
+        return json_response(request, 200, {"jid": found.jid, "type": avatar.media_type,
+                                            "hash": avatar.sha1, "bytes": len(avatar.data)})
+
+    @app.route("/rooms/<room>/avatar", methods=["DELETE"])
+    async def delete_avatar(self, request, room):
+        self._check(request)
+        found = self._room(room)
+        had = found.avatar is not None
+        await _settled(self.muc.app.set_room_avatar(found, None))
+        if had:
+            self.log.info("removed the avatar of {room} (HTTP request)", room=found.jid)
+        return json_response(request, 200, {"jid": found.jid, "removed": had})
+
     @app.route("/", strict_slashes=False)
     def top(self, request):
         # ``/muc_admin`` and ``/muc_admin/``: nothing here, but the header
@@ -281,6 +333,14 @@ async def _settled(result):
     if isinstance(result, defer.Deferred):
         return await result
     return result
+
+
+def avatar_body_limit(max_avatar_bytes: int | None) -> int:
+    """The body that carries an image of ``max_avatar_bytes`` in base64,
+    with 1 KiB for the rest (at least the service's usual limit)."""
+    if max_avatar_bytes is None:
+        return 16 * 1024 * 1024
+    return max(MAX_BODY, 4 * -(-max_avatar_bytes // 3) + 1024)
 
 
 def room_options(config) -> dict:

@@ -52,7 +52,7 @@ def _query(name: str, description: str, schema=_STRING) -> dict:
 
 
 def _admin(summary: str, command: str | None, responses: dict, *, body=None, parameters=(),
-           room=True) -> dict:
+           room=True, large=None) -> dict:
     operation = {"summary": summary, "tags": ["room admin"],
                  "security": [{"muc_admin": []}],
                  "responses": {**responses, "401": _REFUSALS["401"]}}
@@ -61,7 +61,7 @@ def _admin(summary: str, command: str | None, responses: dict, *, body=None, par
     if body is not None:
         operation["requestBody"] = _body(body)
         operation["responses"].setdefault("400", _REFUSALS["400"])
-        operation["responses"]["413"] = _REFUSALS["413"]
+        operation["responses"].update(large or {"413": _REFUSALS["413"]})
     parameters = ([_ROOM_PARAMETER] if room else []) + list(parameters)
     if parameters:
         operation["parameters"] = parameters
@@ -196,6 +196,26 @@ def document() -> dict:
                 {"200": _json(_object({"jid": _STRING, "invited": _INTEGER}), "sent")},
                 body=_object({"users": {"type": "array", "items": _STRING},
                               "reason": _STRING, "password": _STRING}, ("users",)))},
+            "/muc_admin/rooms/{room}/avatar": {
+                "get": _admin(
+                    "The room's avatar (XEP-0486)", None,
+                    {"200": _json(_object({"jid": _STRING, "type": _STRING, "hash": _STRING,
+                                           "data": _STRING}),
+                                  "the image (data: base64) and its SHA-1 (hash, hex)"),
+                     "404": _error("no such room, or it has no avatar")}),
+                "put": _admin(
+                    "Give the room an avatar; occupants are told its hash", None,
+                    {"200": _json(_object({"jid": _STRING, "type": _STRING, "hash": _STRING,
+                                           "bytes": _INTEGER}), "the room's avatar now"),
+                     "400": _error("type is not an image type, or data is not base64"),
+                     **_STORE_FAILED},
+                    body=_object({"type": _STRING, "data": _STRING}, ("type", "data")),
+                    large={"413": _error("the image is over muc_avatar_max_bytes "
+                                         "(the body over what such an image needs)")}),
+                "delete": _admin(
+                    "Remove the room's avatar", None,
+                    {"200": _json(_object({"jid": _STRING, "removed": _BOOLEAN}),
+                                  "removed: whether the room had one"), **_STORE_FAILED})},
             "/muc_admin/rooms/{room}/archive": {"get": _admin(
                 "A page of the room's archive (XEP-0313)", None,
                 {"200": _json(_object({"jid": _STRING, "complete": _BOOLEAN, "messages": {

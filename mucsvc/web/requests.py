@@ -55,12 +55,12 @@ class Refused(Exception):
         self.status, self.message, self.result = status, message, result
 
 
-def json_object(request) -> dict:
-    """The body as a JSON object: `Refused` 413 past ``MAX_BODY`` bytes, 400
+def json_object(request, limit: int = MAX_BODY) -> dict:
+    """The body as a JSON object: `Refused` 413 past ``limit`` bytes, 400
     for anything but a JSON object."""
-    body = read_body(request)
+    body = read_body(request, limit)
     if body is None:
-        raise Refused(413, f"Body too large (at most {MAX_BODY} bytes)", "too_large")
+        raise Refused(413, f"Body too large (at most {limit} bytes)", "too_large")
     document, problem = parse_json_object(body)
     if problem is not None:
         raise Refused(400, problem)
@@ -98,8 +98,8 @@ def named_room(muc: str, rooms):
     return room
 
 
-def read_body(request) -> bytes | None:
-    """At most ``MAX_BODY`` bytes of the body, or None when it is larger.
+def read_body(request, limit: int = MAX_BODY) -> bytes | None:
+    """At most ``limit`` bytes of the body, or None when it is larger.
 
     A declared Content-Length over the limit is refused without reading;
     otherwise one byte more than the limit is read, which tells a longer
@@ -108,7 +108,7 @@ def read_body(request) -> bytes | None:
     declared = request.getHeader(b"content-length")
     if declared is not None:
         try:
-            if int(declared) > MAX_BODY:
+            if int(declared) > limit:
                 return None
         except ValueError:
             pass  # twisted.web refuses such a request before it gets here
@@ -116,8 +116,8 @@ def read_body(request) -> bytes | None:
     if content is None:
         return b""
     content.seek(0)
-    body = content.read(MAX_BODY + 1)
-    return None if len(body) > MAX_BODY else body
+    body = content.read(limit + 1)
+    return None if len(body) > limit else body
 
 
 def parse_json_object(body: bytes):
@@ -136,8 +136,9 @@ def parse_json_object(body: bytes):
 
 
 class BoundedRequest(server.Request):
-    """A request that keeps at most ``MAX_BODY + 1`` bytes of its body, and
-    is refused before its body when it lacks its path's header.
+    """A request that keeps at most ``MAX_BODY + 1`` bytes of its body (or
+    one more than its path's limit in ``body_limits``), and is refused
+    before its body when it lacks its path's header.
 
     twisted.web receives the whole body before the resource runs, into a
     temporary file when it is large; no route of this service takes more
@@ -148,11 +149,17 @@ class BoundedRequest(server.Request):
     request to such a path whose ``Authorization`` is wrong is answered 401
     as soon as its headers have arrived, and the connection is closed, so
     an unauthorised client cannot make the service read a body at all.
+
+    ``body_limits`` (``(prefix, suffix, bytes)`` triples): paths under
+    ``prefix`` ending in ``suffix`` may carry bodies of up to ``bytes``
+    (a room avatar is larger than anything else sent here).
     """
 
     guards: dict = {}
+    body_limits: tuple = ()
     _kept = 0
     _refused = False
+    _limit = MAX_BODY
 
     def gotLength(self, length):
         guard = self._guard()
@@ -161,12 +168,24 @@ class BoundedRequest(server.Request):
             guard.refused()
             self._refuse_early()
             return
-        super().gotLength(min(length, MAX_BODY + 1) if length is not None else MAX_BODY + 1)
+        self._limit = self._body_limit()
+        kept = self._limit + 1
+        super().gotLength(min(length, kept) if length is not None else kept)
 
-    def _guard(self):
+    def _request_path(self) -> bytes:
         # The path as the request line gave it (twisted.web sets
         # ``self.path`` only once the body has arrived).
-        path = getattr(self.channel, "_path", b"").split(b"?", 1)[0]
+        return getattr(self.channel, "_path", b"").split(b"?", 1)[0]
+
+    def _body_limit(self) -> int:
+        path = self._request_path()
+        for prefix, suffix, limit in self.body_limits:
+            if path.startswith(prefix) and path.endswith(suffix):
+                return max(limit, MAX_BODY)
+        return MAX_BODY
+
+    def _guard(self):
+        path = self._request_path()
         for prefix, guard in self.guards.items():
             if path == prefix or path.startswith(prefix + b"/"):
                 return guard
@@ -190,7 +209,7 @@ class BoundedRequest(server.Request):
     def handleContentChunk(self, data):
         if self._refused:
             return
-        room = MAX_BODY + 1 - self._kept
+        room = self._limit + 1 - self._kept
         if room > 0:
             chunk = data[:room]
             self._kept += len(chunk)
@@ -201,7 +220,9 @@ class BoundedRequest(server.Request):
             super().requestReceived(command, path, version)
 
 
-def guarded(guards: dict):
+def guarded(guards: dict, body_limits=()):
     """A `BoundedRequest` class that refuses early on the paths of
-    ``guards`` (path prefix bytes -> `RequiredHeader`)."""
-    return type("GuardedRequest", (BoundedRequest,), {"guards": dict(guards)})
+    ``guards`` (path prefix bytes -> `RequiredHeader`), and takes the
+    larger bodies of ``body_limits`` (see `BoundedRequest`)."""
+    return type("GuardedRequest", (BoundedRequest,),
+                {"guards": dict(guards), "body_limits": tuple(body_limits)})

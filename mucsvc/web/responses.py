@@ -17,6 +17,7 @@ HTTP_STATUSES = {
     errors.Forbidden: 403,
     errors.NotAllowed: 403,
     errors.Conflict: 409,
+    errors.TooLarge: 413,
     StoreFailed: 503,
 }
 
