@@ -90,7 +90,9 @@ class AvatarTests(AdminTestCase):
     async def test_a_body_past_what_the_largest_image_needs_is_413(self):
         limit = avatar_body_limit(self.h.muc.rooms.limits.max_avatar_bytes)
         code, answer = await self.call("PUT", "/rooms/garden/avatar", raw=b" " * (limit + 1))
-        self.assertEqual((code, answer), (413, {"error": f"Body too large (at most {limit} bytes)"}))
+        self.assertEqual((code, answer), (413, {"error": "The avatar is too large: at most 65536 "
+                                                         f"bytes of image ({limit} bytes of "
+                                                         "request)"}))
 
 
 class StoredAvatarTests(AdminTestCase):

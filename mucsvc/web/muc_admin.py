@@ -228,7 +228,15 @@ class MucAdminApi:
     async def put_avatar(self, request, room):
         self._check(request)
         found = self._room(room)
-        document = json_object(request, self.avatar_body_limit)
+        limit = self.avatar_body_limit
+        try:
+            document = json_object(request, limit)
+        except Refused as refused:
+            if refused.status != 413:
+                raise
+            raise Refused(413, "The avatar is too large: at most "
+                          f"{self.muc.rooms.limits.max_avatar_bytes} bytes of image "
+                          f"({limit} bytes of request)", "too_large") from None
         media_type, text = document.get("type"), document.get("data")
         if not isinstance(media_type, str) or not isinstance(text, str) or not text:
             raise Refused(400, "type and data (the image in base64) must be strings")
