@@ -204,8 +204,8 @@ def check_limit(limit) -> int:
 def encode_room(stored) -> tuple:
     """A whole `StoredRoom` checked and encoded, before anything is written:
     ``(config text, subject row, [(user, Affiliation, data text)], [history
-    row], avatar row or None)``.  ``Affiliation.NONE`` entries are dropped
-    (as the domain does)."""
+    row])``.  ``Affiliation.NONE`` entries are dropped (as the domain does).
+    Its avatar is ``avatar_row(stored.avatar)``."""
     affiliations = []
     for user, (affiliation, data) in stored.affiliations.items():
         check_user(user)
@@ -214,8 +214,7 @@ def encode_room(stored) -> tuple:
         if affiliation is not Affiliation.NONE:
             affiliations.append((user, affiliation, text))
     return (encode_config(stored.jid, stored.config), subject_row(stored.subject),
-            affiliations, [history_row(entry) for entry in stored.history],
-            avatar_row(stored.avatar))
+            affiliations, [history_row(entry) for entry in stored.history])
 
 
 def tombstone_row(tombstone) -> tuple:

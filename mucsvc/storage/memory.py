@@ -73,7 +73,8 @@ class MemoryRoomStore:
             rooms[room_jid] = _Room(text)
 
     def replace_room(self, stored) -> None:
-        config, subject, affiliations, history, avatar = codec.encode_room(stored)
+        config, subject, affiliations, history = codec.encode_room(stored)
+        avatar = codec.avatar_row(stored.avatar)
         self._all()[stored.jid] = _Room(
             config, subject=subject,
             affiliations={user: (affiliation, data) for user, affiliation, data in affiliations},

@@ -225,7 +225,8 @@ class SQLiteRoomStore:
         return step
 
     def _replace_room(self, stored):
-        config, subject, affiliations, history, avatar = codec.encode_room(stored)
+        config, subject, affiliations, history = codec.encode_room(stored)
+        avatar = codec.avatar_row(stored.avatar)
 
         def step(conn):
             # An upsert, not INSERT OR REPLACE: replacing the row would
