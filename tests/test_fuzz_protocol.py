@@ -27,11 +27,12 @@ NAMESPACES = [
     "http://jabber.org/protocol/disco#info", "http://jabber.org/protocol/disco#items",
     "jabber:x:data", "jabber:iq:register", "urn:xmpp:ping", "jabber:iq:version",
     "http://jabber.org/protocol/commands", "urn:xmpp:occupant-id:0", "urn:xmpp:delay",
-    "urn:example:unknown", None,
+    "vcard-temp", "vcard-temp:x:update", "urn:example:unknown", None,
 ]
 NAMES = ["x", "query", "item", "destroy", "invite", "decline", "field", "value", "history",
          "password", "reason", "body", "subject", "status", "show", "ping", "command",
-         "remove", "error", "service-unavailable", "thread", "delay", "actor", "occupant-id"]
+         "remove", "error", "service-unavailable", "thread", "delay", "actor", "occupant-id",
+         "vCard", "PHOTO", "TYPE", "BINVAL", "EXTVAL", "photo"]
 ATTRS = ["type", "var", "nick", "jid", "role", "affiliation", "node", "to", "code", "maxstanzas",
          "maxchars", "seconds", "since", "id", "action"]
 VALUES = ["", "none", "member", "owner", "admin", "outcast", "moderator", "participant",
@@ -40,7 +41,7 @@ VALUES = ["", "none", "member", "owner", "admin", "outcast", "moderator", "parti
           "romeo@example.org.", "romeo@example.org/", "\U0001F916", "FORM_TYPE", "romeo", "juliet",
           "http://jabber.org/protocol/muc#roomconfig", "muc#roomconfig_membersonly",
           "muc#roomconfig_persistentroom", "2000-01-01T00:00:00Z", "nonsense-date",
-          "9" * 5000, "-" + "9" * 30]
+          "9" * 5000, "-" + "9" * 30, "image/png", "iVBORw0KGgo=", "R0lGODlh", "===="]
 
 #: Malformed senders (empty labels, localparts, resources): never answered.
 INVALID_SENDERS = ["not a jid@@", "a@.b", "r@b..c/x", "@example.org", "r@example.org/"]

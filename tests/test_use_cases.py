@@ -82,13 +82,13 @@ class Service:
                 sorted((jid, aff, repr(room.affiliation_data(jid)))
                        for jid, aff in room.affiliations.items()),
                 [(e.nick, e.payload.text) for e in room.history],
-                [(o.nick, o.role, tuple(o.sessions)) for o in room.occupants]))
+                [(o.nick, o.role, tuple(o.sessions)) for o in room.occupants], room.avatar))
         return state, list(self.muc.rooms.tombstones)
 
     def stored(self):
         return [(r.jid, r.config, sorted(r.affiliations.items()), r.subject,
-                 [(e.nick, e.payload) for e in r.history]) for r in self.store.load_rooms()
-                ] + self.store.load_tombstones()
+                 [(e.nick, e.payload) for e in r.history], r.avatar)
+                for r in self.store.load_rooms()] + self.store.load_tombstones()
 
 
 def persistent_by_default(**kw):
@@ -129,7 +129,7 @@ class LockedRoomTests(unittest.TestCase):
         room = s.muc.rooms.room(ROOM)
         self.assertFalse(room.locked)
         self.assertEqual(room.config, RoomConfig(persistent=True))
-        [(jid, config, affiliations, _subject, history)] = s.stored()
+        [(jid, config, affiliations, _subject, history, _avatar)] = s.stored()
         self.assertEqual((jid, config, affiliations), (ROOM, room.config,
                                                        [(ROMEO_BARE, (Affiliation.OWNER, {}))]))
         self.assertEqual([nick for nick, _ in history], ["romeo"])
@@ -167,7 +167,7 @@ class OwnerListTests(unittest.TestCase):
         room = s.muc.rooms.room(ROOM)
         expected = {BOB_BARE: Affiliation.OWNER, CAROL_BARE: Affiliation.ADMIN}
         self.assertEqual(dict(room.affiliations), expected)
-        [(_, config, stored_affiliations, _, _)] = s.stored()
+        [(_, config, stored_affiliations, _, _, _)] = s.stored()
         self.assertEqual(config.name, "Handed over")
         self.assertEqual({jid: aff for jid, (aff, _data) in stored_affiliations}, expected)
         # The room heard of the configuration change (104), then of each
@@ -212,7 +212,7 @@ class AdminBatchTests(unittest.TestCase):
         s.receive(admin_set(ROMEO, f"<item affiliation='member' jid='{JULIET_BARE}'/>"
                                    "<item affiliation='admin' jid='tybalt@example.org'/>"))
         self.assertEqual(s.store.applied, applied + 1)
-        [(_, _, affiliations, _, _)] = s.stored()
+        [(_, _, affiliations, _, _, _)] = s.stored()
         self.assertEqual(len(affiliations), 3)
 
 
@@ -270,6 +270,12 @@ USE_CASES = [
         s.muc.rooms.room(ROOM), None, int(_first_message(s))), None),
     ("hats", lambda s: s.hats.set_user_hats(
         ROMEO_BARE, ROOM, {"http://example.org/hat": {"active": True}}), None),
+    ("avatar", lambda s: s.receive(
+        f"<iq xmlns='jabber:client' type='set' id='av' from='{ROMEO}' to='{ROOM}'>"
+        "<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORw0KGgo=</BINVAL>"
+        "</PHOTO></vCard></iq>"), "iq"),
+    ("avatar by the service", lambda s: s.muc.app.set_room_avatar(
+        s.muc.rooms.room(ROOM), None, "image/gif", b"GIF89a"), None),
 ]
 
 
@@ -348,6 +354,25 @@ class DeferredStoreTests(unittest.TestCase):
         self.assertEqual((result.name, result["type"]), ("iq", "result"))
         self.assertEqual([codes(m) for m in announced], [["104"]])
         self.assertEqual([r.jid for r in store.load_rooms()], [ROOM])
+
+    def test_an_avatar_is_answered_and_announced_once_stored(self):
+        store = DeferredStore()
+        s = Service(store=store)
+        s.join(ROMEO, "romeo")
+        s.receive(config_submit(ROMEO, [("muc#roomconfig_persistentroom", "1")]))
+        store.answer()
+        s.take()
+        out = s.receive(f"<iq xmlns='jabber:client' type='set' id='av' from='{ROMEO}' "
+                        f"to='{ROOM}'><vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE>"
+                        "<BINVAL>iVBORw0KGgo=</BINVAL></PHOTO></vCard></iq>")
+        self.assertEqual(out, [])
+        store.answer()
+        result, presence, message = s.take()
+        self.assertEqual((result.name, result["type"]), ("iq", "result"))
+        self.assertEqual((presence.name, presence["from"]), ("presence", ROOM))
+        self.assertEqual(codes(message), ["104"])
+        [stored] = store.load_rooms()
+        self.assertEqual(stored.avatar.data, b"\x89PNG\r\n\x1a\n")
 
     def test_a_late_failure_is_refused_and_rolled_back(self):
         store = DeferredStore()
