@@ -89,6 +89,7 @@ class AvatarTests(unittest.TestCase):
             self.assertEqual(codes(message), ["104"])
         self.assertEqual(len(out), 5)
         self.assertEqual(self.h.muc.rooms.room(ROOM).avatar.data, PNG)
+        self.assertEqual(self.h.muc.events.counts["avatar_changed"], 1)  # /metrics
 
     def test_anyone_reads_the_vcard_even_from_outside(self):
         self.set_avatar()
