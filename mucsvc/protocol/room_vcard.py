@@ -32,7 +32,7 @@ class VCardHandler:
     def get(self, iq, sender, room, vcard) -> None:
         avatar = room.avatar
         if avatar is None:
-            # No vCard at all, as both references answer a room without one.
+            # No vCard at all: Prosody and ejabberd answer so for a room without one.
             raise Refusal("item-not-found", "cancel", "This room has no avatar")
         self.context.send(iq_result(iq, vcard_xml(avatar.media_type, avatar.data)))
 
