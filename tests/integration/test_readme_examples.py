@@ -11,9 +11,10 @@ How examples are found (keep to it when adding one, in any section):
   breaks inside quotes (a JSON body written on two lines);
 - the line after it may say ``# answers NNN``: the HTTP status it must get;
   without one, any 2xx will do;
-- it runs with ``bash -c`` exactly as written, but for the port: the service
-  listens on a free port and ``127.0.0.1:5280`` becomes ``127.0.0.1:PORT``.
-  ``$ID`` is the stanza id of Alice's message in the snuggery, as the
+- it runs with ``bash -c``, exactly as written but for the port: the
+  service listens on a free port and ``127.0.0.1:5280`` becomes
+  ``127.0.0.1:PORT``. It runs in the repository's root (a file it sends,
+  with ``--data-binary @FILE`` say, is named from there). ``$ID`` is the stanza id of Alice's message in the snuggery, as the
   README says. Only curl's own defaults are set (a ``.curlrc`` in
   ``$CURL_HOME``: ``--fail-with-body``, ``--silent --show-error``, and a
   ``--write-out`` of the status), which change no request;
@@ -183,8 +184,8 @@ def run_example(example: Example, port: int, curl_home: pathlib.Path, stanza_id:
     command = example.command.replace(README_ADDRESS, f"127.0.0.1:{port}")
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "CURL_HOME": str(curl_home),
                    "HOME": str(curl_home), "ID": stanza_id}
-    return subprocess.run(["bash", "-c", command], env=environment, capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(["bash", "-c", command], env=environment, cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=30)
 
 
 # ---- the tests ------------------------------------------------------------------------
