@@ -93,7 +93,6 @@ def by_affiliation(answer: dict, affiliation: str) -> list[tuple[str, str]]:
                   if entry["affiliation"] == affiliation)
 
 
-#: Owner-form fields and the option each is, with how to read the form's value.
 def _flag(values):
     return values == ["1"] or values == ["true"]
 
@@ -106,6 +105,7 @@ def _number(values):
     return int(values[0]) if values and values[0] else None
 
 
+#: Owner-form fields and the option each is, with how to read the form's value.
 FORM_OPTIONS = {
     "muc#roomconfig_roomname": ("name", _text),
     "muc#roomconfig_roomdesc": ("description", _text),
