@@ -11,6 +11,7 @@ angle is refused with `NotAcceptable`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -128,3 +129,14 @@ def definitions_of(values) -> tuple:
     if len(items) > MAX_DEFINITIONS:
         raise NotAcceptable(f"a room defines at most {MAX_DEFINITIONS} hats")
     return tuple(sorted(items, key=lambda d: d.uri))
+
+
+def hats_hash(definitions) -> str:
+    """A digest of a room's hats (XEP-0317 v0.3's ``hats#hash``, whose
+    computation the XEP leaves open): SHA-1 over each hat's URI, title and
+    hue, so that any change to the list a client holds changes it."""
+    digest = hashlib.sha1()
+    for d in definitions:
+        hue = "" if d.hue is None else hue_text(d.hue)
+        digest.update(f"{d.uri}\x1f{d.title}\x1f{hue}\x1e".encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
