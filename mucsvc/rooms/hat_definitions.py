@@ -77,8 +77,8 @@ def is_hue(value) -> bool:
 
 def hue_text(hue: float) -> str:
     """How a hue is written in a stanza: up to six decimals, no trailing
-    zeros (``327.255249``, ``210``)."""
-    return f"{hue:.6f}".rstrip("0").rstrip(".")
+    zeros (``327.255249``, ``210``); an angle that rounds to 360 is 0."""
+    return f"{round(hue, 6) % 360:.6f}".rstrip("0").rstrip(".")
 
 
 def parse_hue(text: str) -> float | None:
