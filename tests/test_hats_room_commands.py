@@ -221,6 +221,13 @@ class CreateTests(Commands):
         self.assertEqual(reply.command["status"], "canceled")
         self.assertEqual(self.room_hats(), [])
 
+    def test_there_is_no_previous_or_next_stage(self):
+        for action in ("prev", "next", "bogus"):
+            self.assertEqual(self.refused(self.command(ROMEO, CREATE, submitted(fields(**{
+                "hats#uri": TEACHER, "hats#title": "Teacher"})), action=action)),
+                ("bad-request", "Incorrect value of 'action' attribute"))
+        self.assertEqual(self.room_hats(), [])
+
     def test_a_refused_commit_is_an_internal_server_error_and_changes_nothing(self):
         self.store.armed = True
         reply = self.reply(self.create())

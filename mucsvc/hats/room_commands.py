@@ -102,10 +102,14 @@ class RoomHatCommands:
             raise Refusal("item-not-found", "cancel", "No such command")
         if not may_manage_hats(room.affiliation_of(sender)):
             raise Refusal("forbidden", "auth", "Only owners and admins of the room manage its hats")
+        action = request.getAttribute("action")
+        if action not in (None, "execute", "complete", "cancel"):
+            # One-step commands: there is no previous or next stage.
+            raise Refusal("bad-request", "modify", "Incorrect value of 'action' attribute")
         session = request.getAttribute("sessionid") or uuid.uuid4().hex
         head = (("xmlns", NS_COMMANDS), ("node", node), ("sessionid", session))
         form = child(request, namespaces.DATA_FORMS, "x")
-        if request.getAttribute("action") == "cancel" or (
+        if action == "cancel" or (
                 form is not None and form.getAttribute("type") == "cancel"):
             self.send(iq_result(iq, element("command", head + (("status", "canceled"),))))
             return None
