@@ -18,6 +18,7 @@ import mucsvc
 from mucsvc.component import MUCComponent
 from mucsvc.config import Config, ConfigError, expiry_seconds, load_config
 from mucsvc.hats.commands import hat_commands
+from mucsvc.hats.room_commands import RoomHatCommands
 from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
 from mucsvc.settings import service_limits
@@ -153,6 +154,7 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     hats = HatsService(muc)
     hats.setName("hats")
     hats.setServiceParent(root)
+    RoomHatCommands(hats.wardrobe, component.send).install(muc.handler)
 
     service_handler = ServiceHandler(component.send, name="mucsvc", version=mucsvc.__version__,
                                      public_rooms=muc.public_rooms)

@@ -1,6 +1,8 @@
 """Generated requests against the room-admin API (property-based).
 
-Without the right Authorization, whatever the method, path and body: 401,
+The room-admin API in depth (``test_fuzz_http.py`` covers every API from
+the OpenAPI document). Without the right Authorization, whatever the
+method, path and body: 401,
 JSON, never a 500, and nothing changes (rooms, options, affiliations,
 occupants, stanzas sent).  With it: never a 500 either.
 """
@@ -10,13 +12,16 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mucsvc.web.openapi import document
 from tests.test_fuzz_http import fire, json_values
 from tests.test_web_muc_admin import AUTH, AdminHarness
 
 ROOMS = ["garden", "garden@muc.example.org", "GARDEN", "nowhere", "a@b@c", "%00", "@", ""]
-SUFFIXES = ["", "/occupants", "/affiliations", "/archive", "/config", "/destroy", "/message",
-            "/invitations",
-            "/nothing"]
+#: The paths of a room, from the OpenAPI document (so new ones are fuzzed too),
+#: and one that is not there.
+ROOM_PATH = "/muc_admin/rooms/{room}"
+SUFFIXES = sorted({path[len(ROOM_PATH):] for path in document()["paths"]
+                   if path == ROOM_PATH or path.startswith(ROOM_PATH + "/")}) + ["/nothing"]
 
 paths = st.one_of(
     st.sampled_from(["", "/", "/rooms", "/rooms/", "/rooms?max=2", "/rooms?after=zz&max=0",

@@ -69,6 +69,14 @@ class ServiceTreeTests(unittest.TestCase):
         commands = router.service.iq_handlers[(NS_COMMANDS, "command")].__self__
         self.assertTrue({ADD_NODE, REMOVE_NODE} <= set(commands.commands))
 
+    def test_rooms_answer_the_v03_commands_on_the_hats_services_data(self):
+        root = self.tree()
+        handler = root.getServiceNamed("muc").handler
+        room_commands = handler.iqs.room_handlers[("set", NS_COMMANDS, "command")].__self__
+        self.assertIs(room_commands.wardrobe, root.getServiceNamed("hats").wardrobe)
+        self.assertIn(NS_COMMANDS, handler.room_features)
+        self.assertIn(NS_COMMANDS, handler.item_nodes)
+
     def test_legacy_element_setting_reaches_the_service(self):
         def legacy(root):
             return root.getServiceNamed("muc").handler.context.publisher.hats.legacy

@@ -194,3 +194,84 @@ class GuardTests(Api):
 
     def test_an_empty_authorization_is_refused(self):
         self.assertRaises(ValueError, HatsApi, self.s.hats, "")
+
+
+class DefinitionTests(Api):
+    """The room's hats (XEP-0317 v0.3) at /muc_hats/definitions."""
+
+    async def test_create_lists_and_shows_the_hue_to_the_wearers(self):
+        self.s.hats.add_user_hat(JULIET_BARE, ROOM, TEACHER, {"active": True, "title": "Own"})
+        self.s.take()
+        code, body = await self.call("POST", "/muc_hats/definitions/create",
+                                     {"muc": ROOM, "hat": TEACHER, "title": "Teacher", "hue": 210})
+        self.assertEqual((code, body), (200, {"hats": [{"uri": TEACHER, "title": "Teacher",
+                                                        "hue": 210.0}]}))
+        [to_romeo] = [s for s in presences_from(self.s.take(), "juliet") if s["to"] == ROMEO]
+        [hat] = [h for e in to_romeo.elements() if e.name == "hats" for h in e.elements()]
+        self.assertEqual((hat["title"], hat["hue"]), ("Teacher", "210"))
+        self.assertEqual(await self.call("GET", f"/muc_hats/definitions?muc={ROOM}"), (code, body))
+
+    async def test_a_hat_given_to_a_user_is_one_of_the_rooms_hats(self):
+        await self.call("POST", "/muc_hats/add", {"user": JULIET_BARE, "muc": ROOM, "hat": PRINCIPAL,
+                                                  "attachment": {"title": "Principal"}})
+        self.assertEqual(await self.call("GET", f"/muc_hats/definitions?muc={ROOM}"),
+                         (200, {"hats": [{"uri": PRINCIPAL, "title": "Principal", "hue": None}]}))
+
+    async def test_destroy_takes_it_off_every_wearer(self):
+        await self.call("POST", "/muc_hats/definitions/create",
+                        {"muc": ROOM, "hat": TEACHER, "title": "Teacher"})
+        await self.call("POST", "/muc_hats/add", {"user": JULIET_BARE, "muc": ROOM, "hat": TEACHER,
+                                                  "attachment": {"active": True}})
+        self.s.take()
+        self.assertEqual(await self.call("POST", "/muc_hats/definitions/destroy",
+                                         {"muc": ROOM, "hat": TEACHER}), (200, {"hats": []}))
+        self.assertEqual(self.hats(), {})
+        for stanza in presences_from(self.s.take(), "juliet"):
+            self.assertIsNone(hats_of(stanza))
+        self.assertEqual(await self.call("POST", "/muc_hats/definitions/destroy",
+                                         {"muc": ROOM, "hat": TEACHER}),
+                         (404, {"error": "no such hat in the room", "condition": "item-not-found"}))
+
+    async def test_refusals(self):
+        cases = [
+            ("GET", "/muc_hats/definitions", None, 400),
+            ("GET", f"/muc_hats/definitions?muc=nowhere@{SERVICE}", None, 404),
+            ("POST", "/muc_hats/definitions/create", {"muc": ROOM, "hat": TEACHER}, 400),
+            ("POST", "/muc_hats/definitions/create", {"muc": ROOM, "hat": "t", "title": "T"}, 400),
+            ("POST", "/muc_hats/definitions/create",
+             {"muc": ROOM, "hat": TEACHER, "title": "T", "hue": 360}, 400),
+            ("POST", "/muc_hats/definitions/create",
+             {"muc": ROOM, "hat": TEACHER, "title": "T", "hue": "90"}, 400),
+            ("POST", "/muc_hats/definitions/create",
+             {"muc": ROOM, "hat": TEACHER, "title": "T", "hue": True}, 400),
+            ("POST", "/muc_hats/definitions/create",
+             {"muc": f"x@{SERVICE}", "hat": TEACHER, "title": "T"}, 404),
+            ("POST", "/muc_hats/definitions/destroy", {"muc": ROOM}, 400),
+            ("GET", "/muc_hats/definitions/create", None, 405),
+        ]
+        for method, path, document, status in cases:
+            code, body = await self.call(method, path, document)
+            self.assertEqual(code, status, (method, path, document, body))
+            self.assertIn("error", body)
+        self.assertEqual(self.successResultOf(self.s.hats.get_room_hats(ROOM)), [])
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            self.assertEqual(await self.call("POST", "/muc_hats/definitions/create",
+                                             {"muc": ROOM, "hat": TEACHER, "title": "T"},
+                                             headers=headers),
+                             (401, {"error": "Authorization failed"}))
+        self.assertEqual(self.successResultOf(self.s.hats.get_room_hats(ROOM)), [])
+
+    async def test_a_refused_commit_is_503_and_changes_nothing(self):
+        from tests.test_hats_room import RecordingStore
+        store = RecordingStore()
+        self.s = Service(store)
+        self.s.create(("muc#roomconfig_persistentroom", "1"))
+        app = WebApp(self.link)
+        app.hats = HatsApi(self.s.hats, AUTHORIZATION).resource()
+        self.treq = StubTreq(app.resource())
+        store.armed = True
+        self.assertEqual(await self.call("POST", "/muc_hats/definitions/create",
+                                         {"muc": ROOM, "hat": TEACHER, "title": "T"}),
+                         (503, {"error": "The change could not be stored"}))
+        self.assertEqual(len(self.flushLoggedErrors(OSError)), 1)
+        self.assertEqual(self.successResultOf(self.s.hats.get_room_hats(ROOM)), [])

@@ -8,6 +8,7 @@ from twisted.internet.task import Clock
 from twisted.trial import unittest
 
 import mucsvc  # noqa: F401
+from mucsvc.hats.room_commands import CREATE, NS_COMMANDS, RoomHatCommands
 from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
 from mucsvc.rooms import Affiliation, RoomConfig, ServiceLimits
@@ -47,6 +48,7 @@ class Service:
         self.muc = MUCService(SERVICE, self.sent.append, self.clock, store=self.store,
                               limits=limits)
         self.hats = HatsService(self.muc)
+        RoomHatCommands(self.hats.wardrobe, self.sent.append).install(self.muc.handler)
         self.wire = Wire(rooms=self.muc.handler)
 
     def restarted(self):
@@ -270,6 +272,15 @@ USE_CASES = [
         s.muc.rooms.room(ROOM), None, int(_first_message(s))), None),
     ("hats", lambda s: s.hats.set_user_hats(
         ROMEO_BARE, ROOM, {"http://example.org/hat": {"active": True}}), None),
+    ("define a room's hat", lambda s: s.hats.define_room_hat(
+        ROOM, "http://example.org/hat", "Hat", 120), None),
+    ("destroy a worn hat", lambda s: s.hats.destroy_room_hat(ROOM, "urn:example:worn"), None),
+    ("room hat command", lambda s: s.receive(
+        f"<iq xmlns='jabber:client' type='set' id='h' from='{ROMEO}' to='{ROOM}'>"
+        f"<command xmlns='{NS_COMMANDS}' node='{CREATE}' action='complete'>"
+        "<x xmlns='jabber:x:data' type='submit'>"
+        "<field var='hats#uri'><value>http://example.org/hat</value></field>"
+        "<field var='hats#title'><value>Hat</value></field></x></command></iq>"), "iq"),
     ("avatar", lambda s: s.receive(
         f"<iq xmlns='jabber:client' type='set' id='av' from='{ROMEO}' to='{ROOM}'>"
         "<vCard xmlns='vcard-temp'><PHOTO><TYPE>image/png</TYPE><BINVAL>iVBORw0KGgo=</BINVAL>"
@@ -290,6 +301,7 @@ class FailureInjectionTests(unittest.TestCase):
         self.s.join(JULIET, "juliet")
         self.s.receive(admin_set(ROMEO, f"<item affiliation='member' jid='{JULIET_BARE}'/>"))
         self.s.receive(_message(JULIET, "before"))
+        self.s.hats.add_user_hat(JULIET_BARE, ROOM, "urn:example:worn", {"active": True})
 
     def test_every_use_case_fails_whole_and_then_succeeds(self):
         for name, act, answered_by in USE_CASES:

@@ -421,3 +421,23 @@ class RestartTests(unittest.TestCase):
         self.assertEqual(room.affiliation_of(ROMEO_BARE).value, "owner")
         self.assertEqual(room.affiliation_data("tybalt@example.org").get("reason"), "Feud")
         again.muc.app.store.close()
+
+
+class HatDefinitionsAreNoOptionTests(AdminTestCase):
+    """A room's hats (XEP-0317 v0.3) have operations of their own, which
+    also change their wearers: they are neither shown nor set as options."""
+
+    async def test_options_neither_show_nor_take_hats(self):
+        from mucsvc.rooms.hat_definitions import HatDefinition
+        self.h.muc.app.define_hat(self.room, HatDefinition("urn:x:host", "Host", 5.0))
+        code, body = await self.call("GET", "/rooms/garden")
+        self.assertEqual(code, 200)
+        self.assertNotIn("hats", body["options"])
+        for path, document in (
+                ("/rooms/garden/config", {"options": {"hats": []}}),
+                ("/rooms", {"room": "shed", "owner": "romeo@example.org",
+                            "options": {"hats": [{"uri": "urn:x:a", "title": "A"}]}})):
+            code, body = await self.call("POST", path, document)
+            self.assertEqual((code, body), (400, {"error": "unknown room option 'hats'"}), path)
+        self.assertEqual(self.room.config.hats, (HatDefinition("urn:x:host", "Host", 5.0),))
+        self.assertIsNone(self.h.muc.rooms.room(f"shed@{SERVICE}"))

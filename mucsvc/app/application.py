@@ -682,6 +682,40 @@ class MucApplication:
             self.writes.affiliation(room, user), checkpoint.restore,
             lambda: self.listeners.emit(events.OccupantsRefreshed(room, tuple(occupants))))
 
+    def define_hat(self, room, definition):
+        """Define a hat of ``room`` (a `HatDefinition`), or change the title
+        or hue of one it defines (XEP-0317 v0.3): stored with the room's
+        configuration; everyone is told the configuration changed (104)
+        and the wearers whose hat now looks different are shown again.
+        Returns the `HatsChanged`, or None when nothing changed."""
+        checkpoint = RoomCheckpoint(room)
+        outcome = room.define_hat(definition)
+        if outcome is None:
+            return None
+        return self._hats_changed(room, outcome, checkpoint)
+
+    def destroy_hat(self, room, uri: str):
+        """Forget ``room``'s hat ``uri`` and take it off every user who has
+        it, stored in one commit; then 104 to everyone and the wearers shown
+        again without it.  `NoSuchHat` when the room has no such hat."""
+        checkpoint = RoomCheckpoint(room)
+        outcome = room.destroy_hat(uri)
+        return self._hats_changed(room, outcome, checkpoint)
+
+    def _hats_changed(self, room, outcome, checkpoint):
+        writes = []
+        if outcome.config.changed:
+            writes += self.writes.config_changed(room, outcome.config.old, room.locked)
+        for user in outcome.users:
+            writes += self.writes.affiliation(room, user)
+
+        def announce():
+            emit = self.listeners.emit
+            emit(events.ConfigChanged(room, outcome.config))
+            if outcome.occupants:
+                emit(events.OccupantsRefreshed(room, outcome.occupants))
+        return self._finish(writes, checkpoint.restore, announce, outcome)
+
     # ---- the end of rooms ----------------------------------------------------------
 
     def destroy(self, room, actor, *, reason=None, alternate_venue=None, password=None,

@@ -1,14 +1,18 @@
 """The one error of the hats API, named by an XMPP stanza error condition
 (as Prosody's mod_muc_hats_api reports them) so that every front end maps it
-the same way: ``item-not-found`` or ``bad-request``."""
+the same way: ``item-not-found``, ``bad-request`` or, for a user who asks
+in a room's own commands, ``forbidden``."""
 
 from __future__ import annotations
 
 ITEM_NOT_FOUND = "item-not-found"
 BAD_REQUEST = "bad-request"
+FORBIDDEN = "forbidden"
 
 NO_SUCH_ROOM = "no such room"
 NOT_AFFILIATED = "user not affiliated with room"
+NO_SUCH_HAT = "no such hat in the room"
+NOT_A_MANAGER = "only owners and admins of the room manage its hats"
 
 
 class HatsError(Exception):

@@ -18,7 +18,8 @@ class IHatsService(Interface):
     an attachment is a mapping with optional ``active`` (bool), ``required``
     (bool) and ``title`` (str); omitted booleans are false.
 
-    Every method fails its Deferred with ``mucsvc.hats.HatsError``:
+    Every method fails its Deferred with ``mucsvc.hats.HatsError``
+    (or, when the change cannot be stored, ``mucsvc.app.errors.StoreFailed``):
     ``item-not-found`` "no such room" for a room not on this service,
     ``item-not-found`` "user not affiliated with room" unless the user is a
     member, admin or owner of it, ``bad-request`` for an invalid JID, hat id
@@ -41,3 +42,20 @@ class IHatsService(Interface):
     def get_user_hats(user_jid, room_jid):
         """Fires with the user's hats: a new dict, hat id -> attachment
         (``active`` and ``required`` always present, ``title`` when set)."""
+
+    def get_room_hats(room_jid):
+        """Fires with the room's hats (XEP-0317 v0.3), a new list of
+        ``{"uri", "title", "hue"}`` ordered by URI (``hue`` None when
+        unset): the hats it defines, and those users wear that it does not
+        define (with the title of the first wearer, by JID, that has one)."""
+
+    def define_room_hat(room_jid, hat_id, title, hue=None):
+        """Define the room's hat ``hat_id`` with a ``title`` (non-empty
+        text) and a ``hue`` (degrees, 0 to under 360, or None), or give the
+        hat a new title or hue; its wearers are shown again.  Fires with
+        None."""
+
+    def destroy_room_hat(room_jid, hat_id):
+        """Forget the room's hat and take it off every user who has it;
+        ``item-not-found`` "no such hat in the room" when the room neither
+        defines it nor does anyone wear it.  Fires with None."""

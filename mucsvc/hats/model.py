@@ -11,32 +11,20 @@ depend on how a hat was given.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 
 from mucsvc.hats.errors import bad_request
+from mucsvc.rooms.hat_definitions import MAX_LENGTH, is_hat_uri, is_title
 
-#: RFC 3986 scheme, then the colon: what makes a URI absolute.
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
-MAX_LENGTH = 1024
 BOOLEANS = ("active", "required")
 KEYS = frozenset(BOOLEANS + ("title",))
-
-
-def _unprintable(text: str) -> bool:
-    """Control characters, lone surrogates (from JSON ``\\ud800``) and the
-    non-characters XML forbids: none can be sent in a stanza."""
-    return any(unicodedata.category(c) in ("Cc", "Cs") or c in "\ufffe\uffff" for c in text)
 
 
 def hat_id(value) -> str:
     """``value`` if it is an absolute URI (``urn:uuid:…``, ``http://…``)."""
     if not isinstance(value, str):
         raise bad_request("a hat id must be a string")
-    scheme = _SCHEME.match(value)
-    if (scheme is None or scheme.end() == len(value) or len(value) > MAX_LENGTH
-            or any(c.isspace() for c in value) or _unprintable(value)):
+    if not is_hat_uri(value):
         raise bad_request(f"a hat id must be an absolute URI: {value!r}")
     return value
 
@@ -60,7 +48,7 @@ def attachment(value) -> dict:
         title = value["title"]
         if not isinstance(title, str):
             raise bad_request("title must be a string")
-        if len(title) > MAX_LENGTH or _unprintable(title):
+        if not is_title(title):
             raise bad_request("title must be printable text of at most "
                               f"{MAX_LENGTH} characters")
         if title:

@@ -4,7 +4,8 @@
 It is a named child of the root ``MultiService`` (``tap.py``), so any other
 Twisted service in the process finds it with
 ``self.parent.getServiceNamed("hats")``.  Changes go through the
-application (`MucApplication.set_affiliation_data`); how hats look in
+application (`MucApplication.set_affiliation_data`, ``define_hat``,
+``destroy_hat``), by way of the `Wardrobe`; how hats look in
 presence is the presence publisher's business (`mucsvc.protocol.hats_element`).
 """
 
@@ -18,13 +19,16 @@ from mucsvc.hats.interface import IHatsService
 from mucsvc.hats.wardrobe import Wardrobe
 
 
-def _fired(operation, *args):
-    """``operation(*args)`` as an already fired Deferred: its result, or its
-    exception as the failure."""
-    try:
-        return defer.succeed(operation(*args))
-    except Exception:
-        return defer.fail()
+def _read(operation, *args):
+    """``operation(*args)`` as a Deferred: its result, or its exception as
+    the failure."""
+    return defer.maybeDeferred(operation, *args)
+
+
+def _changed(operation, *args):
+    """A change as a Deferred firing with None once it is stored (at once
+    with a store that answers at once)."""
+    return defer.maybeDeferred(operation, *args).addCallback(lambda _: None)
 
 
 @implementer(IHatsService)
@@ -35,13 +39,22 @@ class HatsService(service.Service):
         self.wardrobe = Wardrobe(muc.app)
 
     def add_user_hat(self, user_jid, room_jid, hat_id, attachment=None):
-        return _fired(self.wardrobe.add, user_jid, room_jid, hat_id, attachment)
+        return _changed(self.wardrobe.add, user_jid, room_jid, hat_id, attachment)
 
     def remove_user_hat(self, user_jid, room_jid, hat_id):
-        return _fired(self.wardrobe.remove, user_jid, room_jid, hat_id)
+        return _changed(self.wardrobe.remove, user_jid, room_jid, hat_id)
 
     def set_user_hats(self, user_jid, room_jid, hats):
-        return _fired(self.wardrobe.set, user_jid, room_jid, hats)
+        return _changed(self.wardrobe.set, user_jid, room_jid, hats)
 
     def get_user_hats(self, user_jid, room_jid):
-        return _fired(self.wardrobe.hats, user_jid, room_jid)
+        return _read(self.wardrobe.hats, user_jid, room_jid)
+
+    def get_room_hats(self, room_jid):
+        return _read(self.wardrobe.definitions, room_jid)
+
+    def define_room_hat(self, room_jid, hat_id, title, hue=None):
+        return _changed(self.wardrobe.define, room_jid, hat_id, title, hue)
+
+    def destroy_room_hat(self, room_jid, hat_id):
+        return _changed(self.wardrobe.destroy, room_jid, hat_id)

@@ -37,6 +37,7 @@ STANZA_ERRORS = {
     e.RoomFull: ("service-unavailable", "wait"),
     e.NoSuchOccupant: ("item-not-found", "cancel"),
     e.NoSuchMessage: ("item-not-found", "modify"),  # mod_muc_moderation
+    e.NoSuchHat: ("item-not-found", "cancel"),
     e.PrivateMessagesRestricted: ("policy-violation", "cancel"),
     e.BadRequest: ("bad-request", "modify"),
     e.NotAcceptable: ("not-acceptable", "modify"),

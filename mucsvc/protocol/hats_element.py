@@ -3,9 +3,11 @@
 ``OccupantPresence`` asks once per presence it renders, not once per
 recipient, and for nearly every occupant the answer is a dict lookup: only
 affiliated users can have hats.  Only active hats are shown, ordered by id
-(the order the store gives back), each with its title when it has one::
+(the order the store gives back), each with the title and hue (XEP-0317
+v0.3) of the room's definition of it, or the wearer's own title when the
+room defines it only by someone wearing it (`mucsvc.rooms.hats`)::
 
-    <hats xmlns='urn:xmpp:hats:0'><hat uri='…' title='…'/></hats>
+    <hats xmlns='urn:xmpp:hats:0'><hat uri='…' title='…' hue='210'/></hats>
 
 Prosody 0.12 clients read the same element in Prosody's own namespace
 (``xmpp:prosody.im/protocol/hats:1``, see its ``muc/hats.lib.lua``); with
@@ -15,10 +17,9 @@ of the `HatsElements` the presence publisher is built with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.xmltext import element
+from mucsvc.rooms.hat_definitions import hue_text
 
 _STANDARD = ((("xmlns", namespaces.HATS),),)
 _WITH_LEGACY = _STANDARD + ((("xmlns", namespaces.LEGACY_HATS),),)
@@ -40,13 +41,10 @@ class HatsElements:
         there is no active hat)."""
         if bare_jid not in room.affiliations:
             return ""
-        hats = room.affiliation_data(bare_jid).get("hats")
-        if not hats or not isinstance(hats, Mapping):
-            return ""
         inner = "".join(
-            element("hat", (("uri", uri), ("title", attachment.get("title") or None)))
-            for uri, attachment in sorted(hats.items())
-            if isinstance(attachment, Mapping) and attachment.get("active") is True)
+            element("hat", (("uri", uri), ("title", title),
+                            ("hue", hue_text(hue) if hue is not None else None)))
+            for uri, title, hue in room.shown_hats(bare_jid))
         if not inner:
             return ""
         return "".join(element("hats", attrs, inner) for attrs in self._elements)

@@ -6,8 +6,9 @@ occupants may change the subject or invite.  The fields are Prosody 0.12's
 (its ``muc-disco#info`` hooks), so clients see what they see there; one
 addition, ``muc#roominfo_changesubject``, is the name XEP-0045's registry
 gives the subject permission (Prosody 0.12 reports it only under the
-``muc#roomconfig_`` name, later versions under this one), and another,
-``muc#roominfo_avatarhash``, is XEP-0486's (Prosody 13, ejabberd).
+``muc#roomconfig_`` name, later versions under this one).  A room with
+hats adds XEP-0317 v0.3's ``hats#hash``, as ejabberd does, and a room with
+an avatar XEP-0486's ``muc#roominfo_avatarhash`` (Prosody 13, ejabberd).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from wokkel import data_form
 
 from mucsvc.protocol.config_form import ALLOW_MEMBER_INVITES, CHANGESUBJECT, ROOMNAME, FormField
+from mucsvc.rooms.hat_definitions import hats_hash
 
 NS_ROOMINFO = "http://jabber.org/protocol/muc#roominfo"
 
@@ -23,6 +25,7 @@ DESCRIPTION = "muc#roominfo_description"
 LANG = "muc#roominfo_lang"
 ALLOWINVITES = "muc#roomconfig_allowinvites"
 ROOMINFO_CHANGESUBJECT = "muc#roominfo_changesubject"
+HATS_HASH = "hats#hash"
 AVATARHASH = "muc#roominfo_avatarhash"
 
 
@@ -46,6 +49,10 @@ def roominfo_form(room) -> data_form.Form:
         FormField("boolean", ROOMINFO_CHANGESUBJECT, info.change_subject),
     ):
         form.addField(form_field)
+    hats = room.hat_definitions()
+    if hats:
+        # XEP-0317 v0.3: a client whose copy of the list differs fetches it again.
+        form.addField(FormField("text-single", HATS_HASH, hats_hash(hats), label="Hats hash"))
     if info.avatar_hash is not None:
         # XEP-0486: the SHA-1 of the room's avatar, in a list (a room might
         # offer several); only while it has one, as ejabberd sends it.

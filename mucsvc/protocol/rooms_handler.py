@@ -73,6 +73,13 @@ class RoomsHandler:
         self.room_features: list = [namespaces.VCARD, namespaces.HATS, namespaces.STANZA_ID,
                                     namespaces.MODERATE_0, namespaces.MODERATE_1,
                                     namespaces.RETRACT_0, namespaces.RETRACT_1]
+        #: disco#items nodes of rooms that other features answer: node ->
+        #: callable(sender, room) returning the items (XML text).
+        self.item_nodes: dict = {}
+        #: disco#info nodes likewise: node -> callable(sender, room, node)
+        #: returning the identities and features (XML text), or None for
+        #: a node this sender may not see.
+        self.info_nodes: dict = {}
 
     @property
     def service(self):
@@ -158,7 +165,13 @@ class RoomsHandler:
             self.context.send(iq_result(iq, self.register.disco_nick(iq, sender, room)))
             return
         if node:
-            raise Refusal("item-not-found")
+            answer = self.info_nodes.get(node)
+            content = answer(sender, room, node) if answer is not None else None
+            if content is None:
+                raise Refusal("item-not-found")
+            self.context.send(iq_result(iq, element(
+                "query", (("xmlns", namespaces.DISCO_INFO), ("node", node)), content)))
+            return
         content = element("identity", (("category", "conference"), ("type", "text"),
                                        ("name", room_identity_name(room))))
         features = [namespaces.MUC, namespaces.MUC_STABLE_ID, namespaces.MUC_SELF_PING,
@@ -175,7 +188,13 @@ class RoomsHandler:
 
     def disco_items(self, iq, sender, room, query) -> None:
         # Prosody lists no occupants: their nicks are not everyone's business.
-        self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.DISCO_ITEMS),))))
+        node = query.getAttribute("node")
+        answer = self.item_nodes.get(node) if node else None
+        if answer is None:
+            self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.DISCO_ITEMS),))))
+            return
+        self.context.send(iq_result(iq, element(
+            "query", (("xmlns", namespaces.DISCO_ITEMS), ("node", node)), answer(sender, room))))
 
     # ---- owner ---------------------------------------------------------------------
 

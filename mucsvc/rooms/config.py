@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from mucsvc.rooms.errors import NotAcceptable
+from mucsvc.rooms.hat_definitions import HatDefinition, definitions_of
 from mucsvc.rooms.roles import PRESENT_ROLES, Role
 
 WHOIS_VALUES = frozenset({"moderators", "anyone"})
@@ -39,6 +40,9 @@ class RoomConfig:
     and from moderators are always allowed (Prosody's ``allow_modpm``).
     ``archiving``: whether messages go to the room's archive (XEP-0313);
     None follows the service's default (`ServiceLimits.archiving_enabled`).
+    ``hats``: the hats the room defines (XEP-0317 v0.3), `HatDefinition`
+    values ordered by URI; changed only through the room's hat operations
+    (`Room.define_hat`, `Room.destroy_hat`), never by the configuration form.
     """
 
     name: str = ""
@@ -60,6 +64,7 @@ class RoomConfig:
     allow_private_messages: str = "anyone"
     allow_modpm: bool = False
     archiving: bool | None = None
+    hats: tuple = ()
 
     @property
     def anonymous(self) -> bool:
@@ -77,6 +82,8 @@ class RoomConfig:
         for roles_option in ("presence_broadcast", "get_member_list"):
             if roles_option in changes:
                 changes[roles_option] = _roles(roles_option, changes[roles_option])
+        if "hats" in changes:
+            changes["hats"] = definitions_of(changes["hats"])
         new = dataclasses.replace(self, **changes)
         new.validate()
         return new
@@ -106,6 +113,11 @@ class RoomConfig:
             raise NotAcceptable("max_users must be a positive integer or unlimited")
         _roles("presence_broadcast", self.presence_broadcast)
         _roles("get_member_list", self.get_member_list)
+        if not isinstance(self.hats, tuple) or \
+                not all(isinstance(d, HatDefinition) for d in self.hats):
+            raise NotAcceptable("hats must be a tuple of hat definitions")
+        if definitions_of(self.hats) != self.hats:
+            raise NotAcceptable("hats must be ordered by URI, each URI once")
 
 
 _FIELD_NAMES = frozenset(f.name for f in dataclasses.fields(RoomConfig))

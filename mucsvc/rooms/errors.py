@@ -110,6 +110,10 @@ class NoSuchMessage(MucError):
     """No message of the room has that stanza id (in its archive or history)."""
 
 
+class NoSuchHat(MucError):
+    """The room neither defines nor gives anyone a hat of that URI."""
+
+
 class PrivateMessagesRestricted(MucError):
     """The room's allow-private-messages policy refuses this sender.
 

@@ -262,3 +262,16 @@ class Destroyed:
     password: str | None = None
     room: object = field(default=None, repr=False)
     tombstone: object = None
+
+
+@dataclass(slots=True)
+class HatsChanged:
+    """The room's hat definitions changed (XEP-0317 v0.3): ``config`` is
+    the `ConfigChanged` of the new definitions (status 104 for everyone),
+    ``users`` the bare JIDs whose stored hats changed with it (a destroyed
+    hat is taken off its wearers), ``occupants`` those whose presence now
+    shows their hats differently, to be shown again."""
+
+    config: ConfigChanged
+    users: tuple = ()
+    occupants: tuple = ()

@@ -63,6 +63,12 @@ def may_configure(actor_affiliation: Affiliation) -> bool:
     return actor_affiliation is Affiliation.OWNER
 
 
+def may_manage_hats(actor_affiliation: Affiliation) -> bool:
+    """Owners and admins define, destroy, give and take off the room's hats
+    (XEP-0317 v0.3's commands; ejabberd's rule)."""
+    return actor_affiliation is Affiliation.OWNER or actor_affiliation is Affiliation.ADMIN
+
+
 def may_speak(role: Role) -> bool:
     """Visitors may not send groupchat messages (nor may non-occupants)."""
     return role is Role.PARTICIPANT or role is Role.MODERATOR

@@ -12,7 +12,8 @@ import dataclasses
 from mucsvc.rooms import jids
 from mucsvc.rooms.avatar import AvatarChanged, checked_avatar
 from mucsvc.rooms.config import RoomConfig
-from mucsvc.rooms.errors import Forbidden
+from mucsvc.rooms.errors import Forbidden, NotAcceptable
+from mucsvc.rooms.hats import HatRules
 from mucsvc.rooms.history import History
 from mucsvc.rooms.messaging import MessagingRules
 from mucsvc.rooms.moderation import ModerationRules
@@ -26,7 +27,7 @@ from mucsvc.rooms.roominfo import RoomInfo, features_of
 
 
 
-class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
+class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules, HatRules):
     """One chat room.
 
     ``service_admins`` is a set of bare JIDs who act as owners in every room
@@ -216,6 +217,9 @@ class Room(PresenceRules, MessagingRules, ModerationRules, RegistrationRules):
         """
         if actor_jid is not None and not may_configure(self.affiliation_of(actor_jid)):
             raise Forbidden("Only owners can configure rooms")
+        if "hats" in changes:
+            # Hats have operations of their own, which also change their wearers.
+            raise NotAcceptable("unknown room option 'hats'")
         old = self.config
         new = old.updated(**changes) if changes else old
         codes = set()

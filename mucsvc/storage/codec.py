@@ -2,7 +2,8 @@
 so that they all accept, refuse and give back exactly the same things.
 
 `RoomConfig` is kept as JSON of its fields, role sets as sorted lists of
-role names.  Reading is forgiving, because the text may come from another
+role names, the room's hat definitions as a list of ``{"uri", "title",
+"hue"}`` objects.  Reading is forgiving, because the text may come from another
 version of mucsvc: a key this version does not know is ignored and one it
 misses takes its default (each with a log line), and a value the domain
 refuses falls back to the default for that field, so one odd value never
@@ -21,6 +22,7 @@ from twisted.logger import Logger
 from mucsvc.rooms.avatar import Avatar
 from mucsvc.rooms.config import RoomConfig
 from mucsvc.rooms.errors import NotAcceptable
+from mucsvc.rooms.hat_definitions import HatDefinition
 from mucsvc.rooms.history import HistoryEntry
 from mucsvc.rooms.outcomes import Subject
 from mucsvc.rooms.roles import Affiliation
@@ -33,9 +35,12 @@ _CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(RoomConfig))
 
 
 def _plain(value):
-    """A config field value as JSON: sets (of roles) become sorted lists."""
+    """A config field value as JSON: sets (of roles) become sorted lists,
+    hat definitions objects."""
     if isinstance(value, (frozenset, set)):
         return sorted(v.value if isinstance(v, enum.Enum) else v for v in value)
+    if isinstance(value, tuple):
+        return [v.as_dict() if isinstance(v, HatDefinition) else v for v in value]
     return value
 
 

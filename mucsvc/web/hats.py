@@ -8,9 +8,18 @@ scripts that do not speak XMPP::
     POST /muc_hats/add     {"user", "muc", "hat", "attachment" (optional)}
     POST /muc_hats/remove  {"user", "muc", "hat"}
 
-Every change answers like the ``GET``, with the user's hats afterwards.
-``HatsError`` maps to the status it means (``item-not-found`` 404,
-``bad-request`` 400), with ``{"error": text, "condition": condition}``.
+and the hats the room defines (XEP-0317 v0.3), the same list the room's
+``urn:xmpp:hats:commands:list`` gives::
+
+    GET  /muc_hats/definitions?muc=ROOM  -> 200 {"hats": [{"uri", "title", "hue"}]}
+    POST /muc_hats/definitions/create    {"muc", "hat", "title", "hue" (optional)}
+    POST /muc_hats/definitions/destroy   {"muc", "hat"}
+
+Every change answers like the ``GET`` of its kind, with the user's hats or
+the room's definitions afterwards.  ``HatsError`` maps to the status it
+means (``item-not-found`` 404, ``bad-request`` 400), with ``{"error":
+text, "condition": condition}``; a change the store refused is a 503 and
+changed nothing.
 
 Every request must carry the one configured ``Authorization`` header value
 (``http_muc_hats_authorization_header``), compared in constant time before
@@ -25,6 +34,7 @@ from klein import Klein
 from twisted.logger import Logger
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from mucsvc.app.errors import StoreFailed
 from mucsvc.hats.errors import ITEM_NOT_FOUND, HatsError
 from mucsvc.web.requests import Refused, RequiredHeader, json_object
 from mucsvc.web.responses import json_error, json_response
@@ -83,6 +93,33 @@ class HatsApi:
         await self.hats.remove_user_hat(user, muc, hat)
         return await self._answer(request, user, muc)
 
+    @app.route("/definitions", methods=["GET"])
+    async def definitions(self, request):
+        self._check_authorization(request)
+        return await self._definitions(request, _query(request, "muc"))
+
+    @app.route("/definitions/create", methods=["POST"])
+    async def create_definition(self, request):
+        self._check_authorization(request)
+        document = json_object(request)
+        muc, hat, title = _fields(document, "muc", "hat", "title")
+        hue = document.get("hue")
+        if hue is not None and (isinstance(hue, bool) or not isinstance(hue, (int, float))):
+            raise Refused(400, "hue must be a number of degrees or null")
+        await self.hats.define_room_hat(muc, hat, title, hue)
+        return await self._definitions(request, muc)
+
+    @app.route("/definitions/destroy", methods=["POST"])
+    async def destroy_definition(self, request):
+        self._check_authorization(request)
+        muc, hat = _fields(json_object(request), "muc", "hat")
+        await self.hats.destroy_room_hat(muc, hat)
+        return await self._definitions(request, muc)
+
+    async def _definitions(self, request, muc) -> bytes:
+        hats = await self.hats.get_room_hats(muc)
+        return json_response(request, 200, {"hats": hats})
+
     async def _answer(self, request, user, muc) -> bytes:
         hats = await self.hats.get_user_hats(user, muc)
         return json_response(request, 200, {"hats": hats})
@@ -102,6 +139,8 @@ class HatsApi:
             return json_response(request, status, {"error": error.text, "condition": error.condition})
         if isinstance(error, Refused):
             return json_error(request, error.status, error.message)
+        if isinstance(error, StoreFailed):
+            return json_error(request, 503, "The change could not be stored")
         if isinstance(error, NotFound):
             return json_error(request, 404, "Not found")
         if isinstance(error, MethodNotAllowed):

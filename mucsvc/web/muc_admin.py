@@ -353,7 +353,8 @@ def avatar_body_limit(max_avatar_bytes: int | None) -> int:
 
 def room_options(config) -> dict:
     """A room's options as JSON: `RoomConfig` field names; role sets as
-    sorted lists."""
+    sorted lists.  The hat definitions are not options (the hats API and
+    the room's commands change them, with their wearers)."""
     options = {}
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
@@ -361,6 +362,7 @@ def room_options(config) -> dict:
             value = sorted(role.value for role in value)
         options[field.name] = value
     options.pop("password", None)  # never shown
+    options.pop("hats", None)  # the hats API's: /muc_hats/definitions
     options["password_protected"] = config.password is not None
     return options
 

@@ -79,6 +79,10 @@ _HATS_ANSWER = {"200": _json(_ref("Hats"), "the user's hats afterwards"),
                 "400": _error("a field is wrong"), "401": _REFUSALS["401"],
                 "404": _error("no such room or hat")}
 
+_ROOM_HATS_ANSWER = {"200": _json(_ref("RoomHats"), "the room's hats afterwards"),
+                     "400": _error("a field is wrong"), "401": _REFUSALS["401"],
+                     "404": _error("no such room or hat"), **_STORE_FAILED}
+
 
 def document() -> dict:
     """The OpenAPI document (a fresh dict)."""
@@ -141,6 +145,26 @@ def document() -> dict:
                 "requestBody": _body(_object({"user": _STRING, "muc": _STRING, "hat": _STRING},
                                              ("user", "muc", "hat"))),
                 "responses": _HATS_ANSWER}},
+            "/muc_hats/definitions": {"get": {
+                "summary": "The hats of a room (XEP-0317 v0.3): defined, or worn", "tags": ["hats"],
+                "security": [{"muc_hats": []}],
+                "parameters": [{"name": "muc", "in": "query", "required": True,
+                                "schema": _STRING}],
+                "responses": _ROOM_HATS_ANSWER}},
+            "/muc_hats/definitions/create": {"post": {
+                "summary": "Define a hat of a room, or give it a new title or hue",
+                "tags": ["hats"], "security": [{"muc_hats": []}],
+                "requestBody": _body(_object({"muc": _STRING, "hat": _STRING, "title": _STRING,
+                                              "hue": {"type": "number", "nullable": True,
+                                                      "minimum": 0, "exclusiveMaximum": True,
+                                                      "maximum": 360}},
+                                             ("muc", "hat", "title"))),
+                "responses": _ROOM_HATS_ANSWER}},
+            "/muc_hats/definitions/destroy": {"post": {
+                "summary": "Destroy a hat of a room: taken off everyone who wears it",
+                "tags": ["hats"], "security": [{"muc_hats": []}],
+                "requestBody": _body(_object({"muc": _STRING, "hat": _STRING}, ("muc", "hat"))),
+                "responses": _ROOM_HATS_ANSWER}},
             "/muc_admin/rooms": {
                 "get": _admin(
                     "Rooms, paged by JID, with occupant counts", "muc_online_rooms",
@@ -239,6 +263,10 @@ def document() -> dict:
                     "reconnects": _INTEGER, "last_error": _STRING})}),
                 "Hats": _object({"hats": {"type": "object", "additionalProperties": {
                     "type": "object"}}}, ("hats",)),
+                "RoomHats": _object({"hats": {"type": "array", "items": _object(
+                    {"uri": _STRING, "title": _STRING,
+                     "hue": {"type": "number", "nullable": True}}, ("uri", "title", "hue"))}},
+                    ("hats",)),
                 "Options": {"type": "object", "description":
                             "room options by name: name, description, language, persistent, "
                             "public, members_only, allow_invites, moderated, password, whois, "

@@ -14,6 +14,7 @@ HTTP_STATUSES = {
     errors.NoSuchRoom: 404,
     errors.NoSuchOccupant: 404,
     errors.NoSuchMessage: 404,
+    errors.NoSuchHat: 404,
     errors.Forbidden: 403,
     errors.NotAllowed: 403,
     errors.Conflict: 409,

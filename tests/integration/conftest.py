@@ -3,7 +3,7 @@
 Each test module gets its own throwaway Prosody (``prosody``) and its own
 service connected to it (``muc``), on free loopback ports under the
 module's temporary directory; a module that restarts Prosody disturbs no
-other. ``account`` registers users on that Prosody, ``users`` those a
+other, and one that overrides ``muc_settings`` configures its service. ``account`` registers users on that Prosody, ``users`` those a
 module names in ``USERS``, and ``scenario`` runs a conversation between
 them. ``service`` is the MUC domain a test talks to, ours and then
 Prosody's own; a module whose tests need a service process of their own
@@ -52,9 +52,17 @@ def prosody(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def muc(prosody, tmp_path_factory):
-    """``twistd -n muc`` linked to ``prosody``; ``/health`` already said 200."""
-    service = MucProcess(tmp_path_factory.mktemp("muc"), prosody)
+def muc_settings():
+    """Config keys the module's ``muc`` gets beside the defaults; a module
+    that needs a setting on (an HTTP API, say) overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def muc(prosody, muc_settings, tmp_path_factory):
+    """``twistd -n muc`` linked to ``prosody``, configured with
+    ``muc_settings``; ``/health`` already said 200."""
+    service = MucProcess(tmp_path_factory.mktemp("muc"), prosody, **muc_settings)
     service.start()
     yield service
     service.stop()

@@ -70,7 +70,8 @@ class ProsodyError(RuntimeError):
 class ProsodyServer(reaper.Supervised):
     """A throwaway Prosody on free loopback ports with a generated config.
 
-    Users are ``NAME@localhost``; the component domain (``muc.localhost``)
+    Users are ``NAME@localhost`` (``host`` names another domain, such as
+    the README's ``example.org``); the component domain (``muc.localhost``)
     accepts our service on ``component_port``, and ``conference.localhost``
     is Prosody's own MUC (``conference_modules`` adds modules to it, e.g.
     ``("muc_mam", "muc_moderation")``; one that is not installed fails the
@@ -78,13 +79,13 @@ class ProsodyServer(reaper.Supervised):
     error and run without it). Data survives :meth:`restart`.
     """
 
-    host = "localhost"
     reference_muc = "conference.localhost"
 
     def __init__(
         self,
         workdir: pathlib.Path,
         *,
+        host: str = "localhost",
         component_domain: str = "muc.localhost",
         component_secret: str = "test-secret",
         authentication: str = "internal_hashed",
@@ -93,6 +94,7 @@ class ProsodyServer(reaper.Supervised):
     ):
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.host = host
         self.component_domain = component_domain
         self.component_secret = component_secret
         self.authentication = authentication
@@ -275,7 +277,7 @@ class ProsodyServer(reaper.Supervised):
     # -- users -------------------------------------------------------------
 
     def register(self, user: str, password: str) -> None:
-        """Create ``user@localhost`` with ``password`` (``prosodyctl register``)."""
+        """Create ``user@<host>`` with ``password`` (``prosodyctl register``)."""
         if not os.path.exists(PROSODYCTL):
             pytest.fail(NOT_INSTALLED, pytrace=False)
         self.data_path.mkdir(exist_ok=True)

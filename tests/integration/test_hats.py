@@ -1,7 +1,9 @@
 """Hats (XEP-0317) with real clients behind Prosody: a hat given to Bob
 through the HTTP API or by a service admin's ad-hoc command shows up in
 Alice's view of Bob's presence at once, goes away the same way, and a
-persistent room still has it after ``twistd muc`` is restarted.
+persistent room still has it after ``twistd muc`` is restarted.  The room's
+own v0.3 commands: the owner defines a hat with a hue and gives it to Bob,
+Carol sees it with its hue, and the HTTP API lists the same hat.
 
 Each test runs its own service (own storage file) beside the module's
 Prosody, with the hats API configured; ``admin@localhost`` is a service
@@ -26,14 +28,17 @@ from tests.integration.muc_scenarios import (
     occupant,
     settle,
 )
-from tests.integration.stanzas import describe, status_codes
+from tests.integration.stanzas import describe, error_condition, status_codes
 
 COMMANDS_NS = "http://jabber.org/protocol/commands"
 ADD_NODE = "http://prosody.im/protocol/hats#add"
 REMOVE_NODE = "http://prosody.im/protocol/hats#remove"
 HATS_AUTHORIZATION = "Bearer test-hats"
 TEACHER = "http://example.org/hats/teacher"
-USERS = ("alice", "bob", "admin")
+USERS = ("alice", "bob", "admin", "carol")
+HATS_NS = "urn:xmpp:hats:0"
+DISCO_ITEMS_NS = "http://jabber.org/protocol/disco#items"
+V03 = "urn:xmpp:hats:commands:"
 
 
 @pytest.fixture
@@ -45,9 +50,12 @@ def service(own_service):
 # ---- helpers -------------------------------------------------------------------
 
 
-def command(node: str, **values: str) -> ET.Element:
+def command(node: str, *, action: str = "execute", sessionid: str | None = None,
+            **values: str) -> ET.Element:
     """An ad-hoc command executed at once with its form filled in."""
-    element = ET.Element(f"{{{COMMANDS_NS}}}command", node=node, action="execute")
+    element = ET.Element(f"{{{COMMANDS_NS}}}command", node=node, action=action)
+    if sessionid is not None:
+        element.set("sessionid", sessionid)
     form = ET.SubElement(element, f"{{{DATA_FORMS_NS}}}x", type="submit")
     for var, value in values.items():
         field = ET.SubElement(form, f"{{{DATA_FORMS_NS}}}field", var=var)
@@ -159,5 +167,97 @@ def test_hats_of_a_persistent_room_survive_a_restart(scenario, service):
         await enter(bob, room, "Bob")
         seen = await alice.expect_presence(frm=occupant(room, "Bob"), type=None)
         assert hats_of(seen) == [(TEACHER, "Teacher")], describe(seen)
+
+    scenario(body, "alice", "bob")
+
+
+def hats_with_hue(stanza) -> list[tuple[str, str | None, str | None]] | None:
+    element = stanza.xml.find(f"{{{HATS_NS}}}hats")
+    if element is None:
+        return None
+    return [(hat.get("uri"), hat.get("title"), hat.get("hue"))
+            for hat in element.iterfind(f"{{{HATS_NS}}}hat")]
+
+
+def test_an_owner_defines_and_assigns_a_hat_with_the_rooms_commands(scenario, service):
+    room = f"hats-v03@{service.jid}"
+
+    async def body(alice, bob, carol):
+        await room_with_member(alice, bob, room)
+        await enter(carol, room, "Carol")
+        await settle(room, alice, bob, carol)
+        for client in (alice, bob, carol):
+            client.forget_unclaimed()
+
+        listing = await alice.request(room, ET.Element(f"{{{DISCO_ITEMS_NS}}}query", node=COMMANDS_NS))
+        nodes = [item.get("node") for item in listing.xml.iter(f"{{{DISCO_ITEMS_NS}}}item")]
+        assert {V03 + name for name in ("create", "destroy", "list", "assign", "unassign")} <= set(nodes)
+
+        # A client's two steps: execute, then complete the form in its session.
+        reply = await alice.request(room, ET.Element(f"{{{COMMANDS_NS}}}command",
+                                                     node=V03 + "create", action="execute"), type="set")
+        started = reply.xml.find(f"{{{COMMANDS_NS}}}command")
+        assert started.get("status") == "executing", describe(reply)
+        note = await note_of(alice, room, command(V03 + "create", action="complete",
+                                                  sessionid=started.get("sessionid"),
+                                                  **{"hats#uri": TEACHER, "hats#title": "Teacher",
+                                                     "hats#hue": "210"}))
+        assert note == ("info", "The hat has been created")
+        changed = await carol.expect_message(frm=room, type="groupchat")
+        assert status_codes(changed) == {104}, describe(changed)
+
+        note = await note_of(alice, room, command(V03 + "assign", **{"hats#jid": bob.bare_jid,
+                                                                    "hats#uri": TEACHER}))
+        assert note == ("info", "The hat has been assigned")
+        seen = await carol.expect_presence(frm=occupant(room, "Bob"), type=None)
+        assert hats_with_hue(seen) == [(TEACHER, "Teacher", "210")], describe(seen)
+        mine = await bob.expect_self_presence(occupant(room, "Bob"), None)
+        assert hats_with_hue(mine) == [(TEACHER, "Teacher", "210")], describe(mine)
+
+        assert await hats_api(service, "GET", f"/muc_hats/definitions?muc={room}") == (
+            200, {"hats": [{"uri": TEACHER, "title": "Teacher", "hue": 210.0}]})
+        assert await hats_api(service, "GET", f"/muc_hats?user={bob.bare_jid}&muc={room}") == (
+            200, {"hats": {TEACHER: {"active": True, "required": True}}})
+
+        # A member may not; nothing changes.
+        refused = await bob.request_error(room, command(V03 + "destroy", **{"hats#uri": TEACHER}),
+                                          type="set")
+        assert error_condition(refused) == "forbidden", describe(refused)
+
+        # Destroyed over HTTP: off Bob at once, and gone from the room's list.
+        assert await hats_api(service, "POST", "/muc_hats/definitions/destroy",
+                              {"muc": room, "hat": TEACHER}) == (200, {"hats": []})
+        seen = await carol.expect_presence(frm=occupant(room, "Bob"), type=None)
+        assert hats_with_hue(seen) is None, describe(seen)
+        reply = await alice.request(room, ET.Element(f"{{{COMMANDS_NS}}}command",
+                                                     node=V03 + "list", action="execute"), type="set")
+        listed = reply.xml.find(f"{{{COMMANDS_NS}}}command/{{{DATA_FORMS_NS}}}x")
+        assert listed is not None and listed.find(f"{{{DATA_FORMS_NS}}}item") is None, describe(reply)
+
+    scenario(body, "alice", "bob", "carol")
+
+
+def test_room_hat_definitions_survive_a_restart(scenario, service):
+    room = f"hats-defs-kept@{service.jid}"
+
+    async def body(alice, bob):
+        await room_with_member(alice, bob, room)
+        assert (await hats_api(service, "POST", "/muc_hats/definitions/create",
+                               {"muc": room, "hat": TEACHER, "title": "Teacher", "hue": 33.5}))[0] == 200
+        note = await note_of(alice, room, command(V03 + "assign", **{"hats#jid": bob.bare_jid,
+                                                                    "hat": TEACHER}))
+        assert note == ("info", "The hat has been assigned")
+        await bobs_presence(alice, room)
+
+        await asyncio.to_thread(service.stop)
+        await asyncio.to_thread(service.start)
+
+        assert await hats_api(service, "GET", f"/muc_hats/definitions?muc={room}") == (
+            200, {"hats": [{"uri": TEACHER, "title": "Teacher", "hue": 33.5}]})
+        alice.forget_unclaimed()
+        await enter(alice, room, "Alice")
+        await enter(bob, room, "Bob")
+        seen = await alice.expect_presence(frm=occupant(room, "Bob"), type=None)
+        assert hats_with_hue(seen) == [(TEACHER, "Teacher", "33.5")], describe(seen)
 
     scenario(body, "alice", "bob")

@@ -27,6 +27,7 @@ EXPECTED = {
     "TooLarge": ("policy-violation", "modify"),
     "NoSuchOccupant": ("item-not-found", "cancel"),
     "NoSuchMessage": ("item-not-found", "modify"),
+    "NoSuchHat": ("item-not-found", "cancel"),
     "PrivateMessagesRestricted": ("policy-violation", "cancel"),
     "BadRequest": ("bad-request", "modify"),
     "NotAcceptable": ("not-acceptable", "modify"),

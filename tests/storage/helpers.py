@@ -1,5 +1,6 @@
 """Builders and comparisons shared by the storage tests."""
 
+from mucsvc.rooms.hat_definitions import HatDefinition
 from mucsvc.rooms import HistoryEntry, Role, RoomConfig
 from mucsvc.rooms.avatar import Avatar
 from mucsvc.storage import MemoryRoomStore, SQLiteRoomStore
@@ -17,6 +18,8 @@ EVERY_FIELD_CHANGED = RoomConfig(
     presence_broadcast=frozenset({Role.MODERATOR, Role.PARTICIPANT}),
     get_member_list=frozenset({Role.VISITOR, Role.MODERATOR}),
     allow_private_messages="moderators", allow_modpm=True, archiving=False,
+    hats=(HatDefinition("http://example.org/hats/host", "Host", 327.255249),
+          HatDefinition("urn:uuid:164c41a2-7461-4cff-bdae-3f93078a6607", "Principal")),
 )
 
 PERSISTENT = RoomConfig(persistent=True)
