@@ -24,6 +24,9 @@ How the application layer uses it
 - muc#owner: ``room.configure(actor_jid, now, **options)`` (no options:
   the instant room), ``service.destroy(room_jid, actor_jid, now, reason=,
   alternate_venue=)``.
+- The room's avatar (XEP-0486): ``room.set_avatar(actor_jid, media_type,
+  data, max_bytes)`` (no ``data``: removed); ``room.avatar`` is an
+  `Avatar` (bytes, type, SHA-1) or None.
 - Every ``task.LoopingCall``: for each room of
   ``service.overdue_locked(now)``, ``service.expire_lock(room, now)``.
 - When an outcome says ``destroy_room``: ``service.forget(room.jid)``.
