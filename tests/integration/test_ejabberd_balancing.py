@@ -314,3 +314,28 @@ def test_a_connection_beyond_component_number_gets_nothing_even_when_a_slot_free
         assert received_total(p5) == baseline
 
     play(ejabberd, body)
+
+
+def test_the_slot_freed_first_is_taken_first(ejabberd, fleet, slots):
+    """Slot 1 is free (its process was killed above); now slot 3's process
+    dies too. The next process to connect takes slot 1, the one freed
+    first, and the one after it slot 3: a returning process does not get
+    "its" slot back, it gets the one freed longest ago. With a store per
+    process, a process restarted while another is down can so come back
+    serving the other's rooms: persistent rooms need the shared store."""
+    service = ejabberd.component_domain
+    first = {slot: sorted(r for r in ROOMS if slots[r] == slot)[0] for slot in (1, 3)}
+    disco = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
+    fleet.processes["p3"].kill()
+    p6 = fleet.start("p6")
+
+    async def body(alice, bob):
+        await silent(alice, room(service, first[3]), disco)
+        await create_room(alice, room(service, first[1]), "Alice")
+        assert fleet.rooms_of(p6) == {first[1]}
+        p7 = fleet.start("p7")
+        await create_room(alice, room(service, first[3]), "Alice")
+        assert fleet.rooms_of(p7) == {first[3]}
+        assert fleet.rooms_of(p6) == {first[1]}
+
+    play(ejabberd, body)
