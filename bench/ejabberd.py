@@ -64,10 +64,11 @@ def config_text(component_port: int, secret: str, components: dict) -> str:
 
 
 def start_ejabberd(workdir: pathlib.Path, secret: str, components: dict,
-                   timeout: float = 40.0):
+                   erl_options: str = "", timeout: float = 40.0):
     """Returns ``(child, component_port)`` once the component port accepts.
     ``child`` is ejabberdctl's session; its CPU time and memory are the
-    Erlang VM's."""
+    Erlang VM's. ``erl_options`` are more flags for the VM (e.g.
+    ``+sbwt none``: schedulers that do not spin while idle)."""
     if not os.path.exists(EJABBERDCTL):
         raise procs.StartError("ejabberd is not installed (apt-get install ejabberd)")
     if os.geteuid() != 0:
@@ -87,7 +88,7 @@ def start_ejabberd(workdir: pathlib.Path, secret: str, components: dict,
         f"ERLANG_NODE=mucsvcbench{os.getpid()}x{os.urandom(3).hex()}@localhost",
         f"ERL_DIST_PORT={dist_port}",
         "INET_DIST_INTERFACE=127.0.0.1",
-        f'ERL_OPTIONS="-setcookie {os.urandom(16).hex()}"',
+        f'ERL_OPTIONS="-setcookie {os.urandom(16).hex()} {erl_options}"',
         "",
     ]))
     argv = [EJABBERDCTL, "--config", str(config), "--ctl-config", str(ctl_config),

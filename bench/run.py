@@ -128,7 +128,8 @@ class Session:
         components = {workloads.USER_DOMAIN: None}
         if processes:
             components["muc.localhost"] = processes if processes > 1 else None
-        ejabberd, port = start_ejabberd(self.workdir / "ejabberd", self.secret, components)
+        ejabberd, port = start_ejabberd(self.workdir / "ejabberd", self.secret, components,
+                                        self.options.ejabberd_erl_options)
         self.children["ejabberd"] = self.measured = ejabberd
         twistds = []
         for n in range(processes):
@@ -519,6 +520,9 @@ def parse_args(argv):
     parser.add_argument("--prosody-setting", action="append", default=[], metavar="LUA",
                         help="a global line for the benchmark's Prosody config, e.g. "
                              "'network_settings = { read_size = 65536 }' (repeatable)")
+    parser.add_argument("--ejabberd-erl-options", default="", metavar="FLAGS",
+                        help="more flags for the benchmark's ejabberd VM, e.g. '+sbwt none' "
+                             "(idle schedulers do not spin)")
     parser.add_argument("--muc-setting", action="append", default=[], metavar="TOML",
                         help="a line for the service's TOML config, e.g. 'muc_event_rate = 0.5' "
                              "(repeatable; the benchmark sets muc_event_rate = 0)")
