@@ -60,7 +60,9 @@ class EjabberdServer(reaper.Supervised):
     Users are ``NAME@localhost`` (plain passwords, no TLS, as loopback test
     clients log in); ``component_domain`` (``muc.localhost``) accepts up to
     ``component_number`` connections with ``component_secret``, balanced by
-    bare destination JID; ``conference.localhost`` is ejabberd's mod_muc.
+    bare destination JID (``None`` leaves ``component_number`` out, which
+    ejabberd 23.01 does not survive); ``conference.localhost`` is
+    ejabberd's mod_muc.
     The attributes a :class:`~tests.integration.muc_process.MucProcess` and
     the XMPP client helpers read are those of ``ProsodyServer``: ``host``,
     ``c2s_port``, ``component_domain``, ``component_secret``,
@@ -76,7 +78,7 @@ class EjabberdServer(reaper.Supervised):
         *,
         component_domain: str = "muc.localhost",
         component_secret: str = "test-secret",
-        component_number: int = 3,
+        component_number: int | None = 3,
         admins: Sequence[str] = ("admin@localhost",),
     ):
         self.workdir = pathlib.Path(workdir)
@@ -135,11 +137,11 @@ class EjabberdServer(reaper.Supervised):
             '      "/api": mod_http_api',
             # ejabberd 23.01 requires component_number with domain_balancing:
             # without it every connection of the domain crashes right after
-            # its handshake ({badkey, component_number}).
+            # its handshake ({badkey, component_number}); None writes that.
             "domain_balancing:",
             f"  {domain}:",
             "    type: bare_destination",
-            f"    component_number: {self.component_number}",
+            *([f"    component_number: {self.component_number}"] if self.component_number else []),
             "acl:",
             "  admin:",
             "    user: [" + ", ".join(yaml_string(jid) for jid in self.admins) + "]",

@@ -339,3 +339,24 @@ def test_the_slot_freed_first_is_taken_first(ejabberd, fleet, slots):
         assert fleet.rooms_of(p6) == {first[1]}
 
     play(ejabberd, body)
+
+
+# ---- 4. the configuration it needs ------------------------------------------------------------
+
+
+def test_balancing_without_component_number_drops_every_connection(tmp_path):
+    """``domain_balancing`` with a ``type`` and no ``component_number``:
+    ejabberd 23.01 accepts the handshake, then its connection process
+    crashes (``{badkey, component_number}``) and the link never stays up."""
+    server = EjabberdServer(tmp_path / "ejabberd", component_number=None)
+    server.start()
+    try:
+        process = MucProcess(tmp_path / "muc", server)
+        process.start_unchecked()
+        try:
+            assert wait_until(lambda: "{badkey,component_number}" in server.log_text(), 20), server.log_tail()
+            process.wait_for_health(503, timeout=10)
+        finally:
+            process.stop()
+    finally:
+        server.stop()
