@@ -205,7 +205,7 @@ def test_a_self_ping_from_outside_a_room_says_whether_the_room_exists(ejabberd, 
     it does not. ejabberd's mod_muc answers the same."""
     service = ejabberd.component_domain if where == "ours" else ejabberd.reference_muc
     name = sorted(r for r in ROOMS if slots[r] == 3)[0]
-    existing, missing = room(service, f"{name}"), room(service, "nowhere")
+    existing, missing = room(service, name), room(service, "nowhere")
 
     async def body(alice, bob):
         await create_room(alice, existing, "Alice")
