@@ -1,8 +1,10 @@
 """The processes a benchmark run starts: a throwaway Prosody, ``twistd muc``
-and the ceiling's echo component; their CPU time and memory from ``/proc``.
+and the ceiling's echo component (ejabberd: ``bench/ejabberd.py``); their
+CPU time and memory from ``/proc``.
 
-Every child is started in its own session, registered here, and stopped by
-pid (SIGTERM, then SIGKILL) when the run ends, on errors and at exit.
+Every child is started in its own session, registered here, and stopped
+with that session (SIGTERM, then SIGKILL) when the run ends, on errors
+and at exit.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class Child:
             stdout=stdout if stdout is not None else self._log,
             stderr=self._log, start_new_session=True)
         self.pid = self.process.pid
+        # The process whose CPU time and memory are measured: the child
+        # itself, or the server a wrapper script runs (see descendant()).
+        self.measure_pid = self.pid
         _children.append(self)
 
     @property
@@ -65,14 +70,14 @@ class Child:
     def cpu_seconds(self) -> float:
         """User + system CPU time so far (0 once it has exited)."""
         try:
-            with open(f"/proc/{self.pid}/stat") as f:
+            with open(f"/proc/{self.measure_pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             return 0.0
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def rss_kb(self) -> int:
-        with open(f"/proc/{self.pid}/status") as f:
+        with open(f"/proc/{self.measure_pid}/status") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
@@ -86,16 +91,71 @@ class Child:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
+        """SIGTERM to the child's session (the child and whatever it started),
+        then SIGKILL to what is left after ``timeout``."""
+        _signal_session(self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _session_alive(self) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _session_alive(self):
+            _signal_session(self.pid, signal.SIGKILL)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
         self._log.close()
         if self in _children:
             _children.remove(self)
+
+
+def _signal_session(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)  # started with start_new_session: pid is the group's id
+    except ProcessLookupError:
+        pass
+
+
+def _session_alive(child: Child) -> bool:
+    child.process.poll()
+    try:
+        os.killpg(child.pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def descendant(pid: int, name: str, timeout: float = 10.0) -> int:
+    """The pid of the first process called ``name`` under ``pid`` (e.g. the
+    Erlang VM that ``ejabberdctl`` runs as its child)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pending = [pid]
+        while pending:
+            current = pending.pop()
+            try:
+                with open(f"/proc/{current}/comm") as f:
+                    if f.read().strip() == name:
+                        return current
+                with open(f"/proc/{current}/task/{current}/children") as f:
+                    pending += [int(c) for c in f.read().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        if time.monotonic() > deadline:
+            raise StartError(f"no process {name} under {pid}")
+        time.sleep(0.05)
+
+
+class Together:
+    """Several children measured as one (the processes serving one domain):
+    memory is their sum; ``pid`` is the first one's, for a profiler."""
+
+    def __init__(self, children):
+        self.children = list(children)
+        self.pid = self.children[0].pid
+        self.name = "+".join(child.name for child in self.children)
+
+    def rss_kb(self) -> int:
+        return sum(child.rss_kb() for child in self.children)
 
 
 def stop_all() -> None:

@@ -7,7 +7,11 @@
 - ``prosody``: Prosody's own MUC (``conference.localhost``);
 - ``behind``: ``twistd muc`` behind that Prosody (``muc.localhost``);
 - ``ceiling``: a trivial fan-out component behind the same Prosody
-  (``echo.localhost``): what Prosody itself can route.
+  (``echo.localhost``): what Prosody itself can route;
+- ``ejabberd1``, ``ejabberd2``: one, then two ``twistd muc`` processes
+  serving ``muc.localhost`` behind a throwaway ejabberd (two: balanced by
+  bare destination JID, each room on one of them);
+- ``ejabberd-muc``: ejabberd's own MUC (``conference.localhost``) there.
 
 The load users ``uI@load.localhost`` live on the benchmark's own component
 link (``direct``: the link the component opened to us; otherwise a component
@@ -32,6 +36,7 @@ import time
 import tomllib
 
 from bench import archive, procs, profile, workloads
+from bench.ejabberd import start_ejabberd
 from bench.workloads import Rooms
 from bench.xmpp import Pump, accept_component, connect_component
 
@@ -40,13 +45,21 @@ SYSTEMS = {
     "prosody": "Prosody MUC",
     "behind": "ours behind Prosody",
     "ceiling": "ceiling",
+    "ejabberd1": "ours behind ejabberd",
+    "ejabberd2": "ours x2 behind ejabberd",
+    "ejabberd-muc": "ejabberd MUC",
 }
 ROOM_DOMAINS = {
     "direct": "muc.localhost",
     "prosody": "conference.localhost",
     "behind": "muc.localhost",
     "ceiling": "echo.localhost",
+    "ejabberd1": "muc.localhost",
+    "ejabberd2": "muc.localhost",
+    "ejabberd-muc": "conference.localhost",
 }
+#: ``twistd muc`` processes behind ejabberd, by system.
+EJABBERD_PROCESSES = {"ejabberd1": 1, "ejabberd2": 2, "ejabberd-muc": 0}
 WORKLOADS = ("joins", "fanout", "memory", "scaling", "archive", "archive-query")
 
 
@@ -66,6 +79,8 @@ class Session:
         self._server = None
         self.room_domain = ROOM_DOMAINS[system]
         self.configure = system != "ceiling"  # the echo has no locked rooms
+        # ejabberd's MUC sends each joiner a presence from the room's bare JID.
+        self.room_presence = 1 if system == "ejabberd-muc" else 0
         self.measured = None  # the process whose memory is the figure
         self.profiler = None  # (PySpy, phase name): profile the measured process then
 
@@ -88,6 +103,9 @@ class Session:
             self.link = await self._await(first, twistd, "waiting for twistd to connect")
             await self._await(self.link.ready, twistd, "waiting for twistd's handshake")
             return
+        if self.system in EJABBERD_PROCESSES:
+            await self._start_behind_ejabberd(EJABBERD_PROCESSES[self.system])
+            return
         components = ["load.localhost", "muc.localhost", "echo.localhost"]
         prosody, port = procs.start_prosody(self.workdir / "prosody", self.secret, components,
                                             self.options.prosody_setting)
@@ -102,6 +120,28 @@ class Session:
         elif self.system == "ceiling":
             self.children["echo"] = procs.start_echo(self.workdir, "echo.localhost",
                                                      self.secret, port)
+        self.link = await connect_component(port, workloads.USER_DOMAIN, self.secret)
+
+    async def _start_behind_ejabberd(self, processes: int):
+        """ejabberd with the load link's component and, for ours, ``muc.localhost``
+        over ``processes`` connections (one slot each, taken in start order)."""
+        components = {workloads.USER_DOMAIN: None}
+        if processes:
+            components["muc.localhost"] = processes if processes > 1 else None
+        ejabberd, port = start_ejabberd(self.workdir / "ejabberd", self.secret, components,
+                                        self.options.ejabberd_erl_options)
+        self.children["ejabberd"] = self.measured = ejabberd
+        twistds = []
+        for n in range(processes):
+            twistd, http_port = procs.start_twistd(self.workdir / f"muc{n + 1}", "muc.localhost",
+                                                   self.secret, port,
+                                                   settings=self.options.muc_settings)
+            self.children["twistd" if n == 0 else f"twistd{n + 1}"] = twistd
+            procs.wait_until(lambda: procs.health_up(http_port), 30,
+                             "waiting for twistd's link to ejabberd", twistd)
+            twistds.append(twistd)
+        if twistds:
+            self.measured = procs.Together(twistds)
         self.link = await connect_component(port, workloads.USER_DOMAIN, self.secret)
 
     async def _await(self, future, child, what, timeout=30.0):
@@ -163,9 +203,10 @@ async def joins_and_fanout(session: Session, options, want_joins: bool,
                            want_fanout: bool) -> dict:
     figures = {}
     rooms = session.rooms("bench", options.rooms, options.occupants)
-    expected = workloads.joins_expected(rooms, session.configure)
-    joined = await session.phase("joins", workloads.joins(rooms, session.configure), "presence",
-                                 expected, options.window)
+    expected = workloads.joins_expected(rooms, session.configure, session.room_presence)
+    joined = await session.phase(
+        "joins", workloads.joins(rooms, session.configure, session.room_presence), "presence",
+        expected, options.window)
     if want_joins and session.configure:
         figures["joins"] = (rate(expected["presence"], joined), joined)
         figures["joins_time"] = (joined.seconds, joined)
@@ -185,9 +226,10 @@ async def memory(session: Session, options) -> dict:
     rooms = session.rooms("idle", options.memory_rooms, options.memory_occupants)
     await asyncio.sleep(0.5)
     before = session.measured.rss_kb()
-    result = await session.phase("memory", workloads.joins(rooms, session.configure), "presence",
-                                 workloads.joins_expected(rooms, session.configure),
-                                 options.memory_window)
+    result = await session.phase(
+        "memory", workloads.joins(rooms, session.configure, session.room_presence), "presence",
+        workloads.joins_expected(rooms, session.configure, session.room_presence),
+        options.memory_window)
     await asyncio.sleep(1.0)
     after = session.measured.rss_kb()
     result.rss = (before, after)
@@ -197,9 +239,10 @@ async def memory(session: Session, options) -> dict:
 
 async def scaling(session: Session, options, occupants: int) -> dict:
     rooms = session.rooms(f"s{occupants}x", options.scaling_rooms, occupants)
-    joined = await session.phase("scaling joins", workloads.joins(rooms, session.configure),
-                                 "presence", workloads.joins_expected(rooms, session.configure),
-                                 options.window)
+    joined = await session.phase(
+        "scaling joins", workloads.joins(rooms, session.configure, session.room_presence),
+        "presence", workloads.joins_expected(rooms, session.configure, session.room_presence),
+        options.window)
     per_room = max(1, round(options.scaling_deliveries / (rooms.rooms * occupants)))
     expected = workloads.room_messages_expected(rooms, per_room)
     if not joined.ok:
@@ -319,7 +362,9 @@ def report(options, results) -> tuple[str, bool]:
     header = ["figure (median of %d run%s)" % (options.runs, "s" * (options.runs > 1))]
     header += [SYSTEMS[s] for s in systems]
     ratios = [("direct", "prosody", "direct/Prosody"), ("behind", "prosody", "behind/Prosody"),
-              ("behind", "ceiling", "behind/ceiling")]
+              ("behind", "ceiling", "behind/ceiling"),
+              ("ejabberd2", "ejabberd1", "x2/x1 behind ejabberd"),
+              ("ejabberd1", "ejabberd-muc", "ours/ejabberd MUC")]
     ratios = [r for r in ratios if r[0] in systems and r[1] in systems]
     header += [label for _, _, label in ratios]
     rows = []
@@ -403,7 +448,13 @@ def targets(options, m) -> list[str]:
 
 def cpu_report(options, results) -> str:
     """Median CPU seconds per process in each phase, next to the wall time."""
-    header = ["CPU seconds (median)", "phase", "wall", "driver", "twistd", "prosody", "echo"]
+    procs_shown = ["driver", "twistd", "twistd2", "prosody", "ejabberd", "echo"]
+    procs_shown = [p for p in procs_shown
+                   if p in ("driver", "twistd", "prosody", "echo")
+                   or any(p == "twistd2" and EJABBERD_PROCESSES.get(s, 0) > 1
+                          or p == "ejabberd" and s in EJABBERD_PROCESSES
+                          for s in options.systems)]
+    header = ["CPU seconds (median)", "phase", "wall", *procs_shown]
     rows = []
     for s in options.systems:
         phases = collections.defaultdict(list)
@@ -417,7 +468,7 @@ def cpu_report(options, results) -> str:
         for name, entries in phases.items():
             med = lambda f: statistics.median(f(e) for e in entries)
             row = [SYSTEMS[s], name, f"{med(lambda e: e.seconds):.2f}"]
-            for proc in ("driver", "twistd", "prosody", "echo"):
+            for proc in procs_shown:
                 if all(proc in e.cpu for e in entries):
                     row.append(f"{med(lambda e: e.cpu[proc]):.2f}")
                 else:
@@ -434,7 +485,8 @@ def parse_args(argv):
         prog="python3 -m bench", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--systems", default="direct,prosody,behind,ceiling",
-                        help="comma-separated: " + ", ".join(SYSTEMS))
+                        help="comma-separated: " + ", ".join(SYSTEMS)
+                        + " (the ejabberd ones need ejabberd and root)")
     parser.add_argument("--workloads", default=",".join(WORKLOADS),
                         help="comma-separated: " + ", ".join(WORKLOADS))
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
@@ -468,6 +520,9 @@ def parse_args(argv):
     parser.add_argument("--prosody-setting", action="append", default=[], metavar="LUA",
                         help="a global line for the benchmark's Prosody config, e.g. "
                              "'network_settings = { read_size = 65536 }' (repeatable)")
+    parser.add_argument("--ejabberd-erl-options", default="", metavar="FLAGS",
+                        help="more flags for the benchmark's ejabberd VM, e.g. '+sbwt none' "
+                             "(idle schedulers do not spin)")
     parser.add_argument("--muc-setting", action="append", default=[], metavar="TOML",
                         help="a line for the service's TOML config, e.g. 'muc_event_rate = 0.5' "
                              "(repeatable; the benchmark sets muc_event_rate = 0)")

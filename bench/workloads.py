@@ -65,27 +65,29 @@ def instant_room(rooms: Rooms, k: int) -> str:
             f"<query xmlns='{OWNER_NS}'><x xmlns='jabber:x:data' type='submit'/></query></iq>")
 
 
-def joins(rooms: Rooms, configure: bool = True):
+def joins(rooms: Rooms, configure: bool = True, room_presence: int = 0):
     """Every occupant joins, round-robin over the rooms (the first joiner of
     every room, then the second, …). The k-th joiner of a room receives k
-    presences and the k-1 already there one each: 2k-1 presences."""
+    presences and the k-1 already there one each: 2k-1 presences, and
+    ``room_presence`` more from the room's bare JID (ejabberd's MUC sends
+    each joiner one)."""
     def stanzas():
         for j in range(rooms.occupants):
             for k in range(rooms.rooms):
                 text = join_presence(rooms, k, j)
                 if j == 0 and configure:
                     text += instant_room(rooms, k)
-                yield text, (2 * j + 1 if configure else 1)
+                yield text, (2 * j + 1 + room_presence if configure else 1)
     return _batched(stanzas())
 
 
-def joins_expected(rooms: Rooms, configure: bool = True) -> dict:
-    """Presences for a real MUC: R x N^2; the echo answers each join once.
-    A real MUC also sends each joiner the room subject (one message) and
-    answers each room's configuration IQ."""
+def joins_expected(rooms: Rooms, configure: bool = True, room_presence: int = 0) -> dict:
+    """Presences for a real MUC: R x N^2 (plus ``room_presence`` per join);
+    the echo answers each join once. A real MUC also sends each joiner the
+    room subject (one message) and answers each room's configuration IQ."""
     if not configure:
         return {"presence": rooms.total}
-    return {"presence": rooms.rooms * rooms.occupants ** 2,
+    return {"presence": rooms.rooms * rooms.occupants ** 2 + room_presence * rooms.total,
             "message": rooms.total,
             "iq": rooms.rooms}
 

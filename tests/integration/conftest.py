@@ -9,6 +9,10 @@ them. ``service`` is the MUC domain a test talks to, ours and then
 Prosody's own; a module whose tests need a service process of their own
 overrides it with one from ``own_service``.
 
+The modules about several service processes behind one domain
+(``test_ejabberd_*``) run an ejabberd instead (``ejabberd.py``), with
+fixtures of their own.
+
 Every test here is marked ``integration`` (``pytest -m "not integration"``
 runs the rest). When Prosody is not installed they fail with the install
 command; they are never skipped. When one fails, the tails of the Prosody

@@ -1,7 +1,10 @@
 """The service under test, started exactly the way users start it.
 
 ``twistd -n muc --config FILE`` runs as a subprocess with a generated TOML
-config pointing at a :class:`ProsodyServer`. The repository root goes first
+config pointing at a host server: a :class:`ProsodyServer`, or an
+:class:`~tests.integration.ejabberd.EjabberdServer` (anything with the
+``component_domain``, ``component_secret``, ``component_port``, ``admins``
+and ``log_tail`` those have). The repository root goes first
 on ``PYTHONPATH``, which makes twistd find ``twisted/plugins`` there and
 import this checkout's ``mucsvc`` rather than any installed copy.
 """
@@ -17,11 +20,10 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, Protocol
 
 from tests.integration import reaper
 from tests.integration.ports import free_ports, wait_until
-from tests.integration.prosody import ProsodyServer
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 KICK_AUTHORIZATION = "Bearer test-kick"
@@ -71,6 +73,17 @@ def toml_document(settings: dict[str, Any]) -> str:
     return "".join(f"{key} = {toml_value(value)}\n" for key, value in settings.items())
 
 
+class HostServer(Protocol):
+    """What the service needs to know of the XMPP server it connects to."""
+
+    component_domain: str
+    component_secret: str
+    component_port: int
+    admins: tuple[str, ...]
+
+    def log_tail(self, lines: int = 60) -> str: ...
+
+
 class MucProcess(reaper.Supervised):
     """`twistd -n muc --config FILE` as a subprocess, the way users start it,
     running the source tree (PYTHONPATH = repo root).
@@ -80,10 +93,10 @@ class MucProcess(reaper.Supervised):
     written as given (to test a typo).
     """
 
-    def __init__(self, workdir: pathlib.Path, prosody: ProsodyServer, **config_overrides: Any):
+    def __init__(self, workdir: pathlib.Path, server: HostServer, **config_overrides: Any):
         self.workdir = pathlib.Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.prosody = prosody
+        self.server = server
         (self.http_port,) = free_ports(1)
         self.config_path = self.workdir / "muc.toml"
         self.log_path = self.workdir / "twistd.log"
@@ -92,31 +105,36 @@ class MucProcess(reaper.Supervised):
         self.write_config()
 
     @property
+    def prosody(self) -> HostServer:
+        """The host server (the name older tests know it by)."""
+        return self.server
+
+    @property
     def settings(self) -> dict[str, Any]:
-        """The config keys as written: defaults for ``prosody``, then the overrides."""
-        prosody = self.prosody
+        """The config keys as written: defaults for the host server, then the overrides."""
+        server = self.server
         settings: dict[str, Any] = {
-            "jid": prosody.component_domain,
-            "component_secret": prosody.component_secret,
+            "jid": server.component_domain,
+            "component_secret": server.component_secret,
             "component_host": "127.0.0.1",
-            "component_port": prosody.component_port,
+            "component_port": server.component_port,
             "http_endpoint": f"tcp:{self.http_port}:interface=127.0.0.1",
             "http_muc_kick_authorization_header": KICK_AUTHORIZATION,
             "storage": str(self.workdir / "muc.sqlite"),
-            "admins": list(prosody.admins),
+            "admins": list(server.admins),
             "log_traffic": True,
         }
         settings.update(self.config_overrides)
         return {key: value for key, value in settings.items() if value is not None}
 
     def write_config(self) -> None:
-        """(Re)write the config file; starting does it too, as Prosody's ports may have moved."""
+        """(Re)write the config file; starting does it too, as the server's ports may have moved."""
         self.config_path.write_text(toml_document(self.settings))
 
     @property
     def jid(self) -> str:
         """The service's domain as configured (rooms are ROOM@jid)."""
-        return self.settings.get("jid", self.prosody.component_domain)
+        return self.settings.get("jid", self.server.component_domain)
 
     @property
     def command(self) -> list[str]:
@@ -315,5 +333,5 @@ class MucProcess(reaper.Supervised):
         return f"--- twistd log ({self.log_path}, /health requests left out) ---\n" + "\n".join(tail)
 
     def diagnostics(self, lines: int = 60) -> str:
-        """twistd's and Prosody's log tails together."""
-        return f"{self.log_tail(lines)}\n{self.prosody.log_tail(lines)}"
+        """twistd's and the host server's log tails together."""
+        return f"{self.log_tail(lines)}\n{self.server.log_tail(lines)}"

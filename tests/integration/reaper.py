@@ -9,6 +9,7 @@ server's wrapper reads of its process.
 """
 
 import atexit
+import os
 import signal
 import subprocess
 
@@ -59,7 +60,13 @@ class Supervised:
 def _kill_leftovers() -> None:
     for process in list(_children):
         if process.poll() is None:
-            process.kill()
+            # Each child leads a session of its own: kill the whole session,
+            # so that a server run by a wrapper script (ejabberdctl runs the
+            # Erlang VM as its child) goes too.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                process.kill()
             try:
                 process.wait(5)
             except subprocess.TimeoutExpired:
