@@ -10,9 +10,9 @@ from tests.storage.helpers import Stores
 KINDS = ["memory", "sqlite", "postgresql"]
 
 
-def databases(request):
+def databases(request, kind=None):
     """A maker of fresh PostgreSQL databases, for the ``postgresql`` kind."""
-    if request.param != "postgresql":
+    if (kind or request.param) != "postgresql":
         return None
     return request.getfixturevalue("postgresql").database
 
