@@ -90,7 +90,7 @@ def open_storage(config: Config):
         raise ConfigError("storage", f"cannot open {config.storage!r}: {e}") from None
     try:
         secret = backends.load_secret(
-            store, backends.secret_source(config.storage, config.service_secret_file))
+            store, backends.secret_source(config.storage, config.service_secret_file, store))
     except SecretError as e:
         store.close()
         raise ConfigError("service_secret_file", str(e)) from None
@@ -128,11 +128,11 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
 
     store, secret = open_storage(config)
     try:
-        archive = backends.open_archive(config.storage)
+        archive = backends.open_archive(config.storage, store)
     except Exception as e:
         store.close()
         raise ConfigError("storage", f"cannot open the archive in {config.storage!r}: {e}") from None
-    storage = StorageService(store, archive)
+    storage = StorageService(store, archive, getattr(store, "link", None), reactor)
     storage.setName("storage")
     storage.setServiceParent(root)
 
@@ -168,7 +168,7 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     router.setHandlerParent(component)
 
     app = WebApp(component.link, muc, kick_authorization=config.http_muc_kick_authorization_header,
-                 traffic=traffic,
+                 traffic=traffic, database=storage.link,
                  moderate_authorization=config.http_muc_moderate_authorization_header)
     guards = {b"/muc_kick": app.kicks.authorization}
     if app.moderation is not None:

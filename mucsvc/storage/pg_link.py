@@ -29,6 +29,7 @@ answers; then the link is up again and calls go through.  ``state``,
 
 from __future__ import annotations
 
+import datetime
 from concurrent.futures import ThreadPoolExecutor
 
 from twisted.internet import defer
@@ -84,6 +85,8 @@ class DatabaseLink:
         self.state = "up"
         self.since = None
         self.reconnects = 0
+        #: Why it last went down (None while it never did).
+        self.last_error = None
         self._delay = FIRST_RETRY
         self._retry = None
         self._closed = False
@@ -199,6 +202,7 @@ class DatabaseLink:
         if self.state == "down" or self._closed:
             return
         self.state, self.since = "down", self.clock.seconds()
+        self.last_error = str(error)
         self._delay = FIRST_RETRY
         self.log.error("PostgreSQL is unreachable ({why}); changes are refused until it is back",
                        why=str(error))
@@ -228,8 +232,14 @@ class DatabaseLink:
         self._schedule()
 
     def as_dict(self) -> dict:
-        """The link's state for ``/health``."""
-        return {"state": self.state, "since": self.since, "reconnects": self.reconnects}
+        """The link's state for ``/health`` (``since``: ISO 8601, UTC)."""
+        document = {"state": self.state, "reconnects": self.reconnects}
+        if self.since is not None:
+            since = datetime.datetime.fromtimestamp(self.since, datetime.timezone.utc)
+            document["since"] = since.isoformat(timespec="seconds").replace("+00:00", "Z")
+        if self.last_error is not None:
+            document["last_error"] = self.last_error
+        return document
 
     def acquire(self) -> "DatabaseLink":
         """One more store or archive uses this link."""

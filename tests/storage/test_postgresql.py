@@ -204,17 +204,18 @@ def test_a_lost_connection_refuses_calls_until_the_reconnection(postgresql):
     store = Synchronous(PostgreSQLRoomStore(link), inline)
     try:
         store.save_room(ROOM, PERSISTENT)
-        assert link.as_dict() == {"state": "up", "since": 0.0, "reconnects": 0}
+        assert (link.state, link.since, link.reconnects) == ("up", 0.0, 0)
         terminate_connections(postgresql, url)
         inline.clock.advance(7)
         with pytest.raises(DatabaseUnavailable):
             store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
-        assert link.as_dict() == {"state": "down", "since": 7.0, "reconnects": 0}
+        assert (link.state, link.since, link.reconnects) == ("down", 7.0, 0)
+        assert link.as_dict()["since"] == "1970-01-01T00:00:07Z"
         with pytest.raises(DatabaseUnavailable):  # refused at once while down
             store.load_rooms()
         inline.clock.advance(FIRST_RETRY)  # the reconnection
         inline.wait(_settled(inline))
-        assert link.as_dict() == {"state": "up", "since": 7.0 + FIRST_RETRY, "reconnects": 1}
+        assert (link.state, link.since, link.reconnects) == ("up", 7.0 + FIRST_RETRY, 1)
         store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
         assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
     finally:
