@@ -61,9 +61,12 @@ def _server_user():
 
 
 class PostgresCluster:
-    """One cluster; `database()` makes a fresh database and returns its URL."""
+    """One cluster; `database()` makes a fresh database and returns its URL.
+    ``durable``: the server's own defaults (every commit waits for the disk),
+    as a deployment has them; otherwise (tests) fsync is off."""
 
-    def __init__(self):
+    def __init__(self, durable: bool = False):
+        self.durable = durable
         bindir = server_binaries()
         if bindir is None:
             pytest.fail("PostgreSQL server binaries (initdb) not found; install them: " + INSTALL,
@@ -107,8 +110,9 @@ class PostgresCluster:
             return ""
 
     def start(self) -> None:
-        options = (f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", self.data, "-l", self.log_path, "-o", options, "-w",
                   "-t", "30", "start")
 

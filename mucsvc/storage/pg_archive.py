@@ -169,12 +169,19 @@ def _append(conn, messages) -> None:
         rows.append((number, message.seq, message.nick, message.author, message.payload,
                      bool(message.retracted)))
     with conn.cursor() as cursor:
+        # One round trip for the batch (psycopg pipelines executemany);
+        # each row's RETURNING says whether its (room, seq) was free.
+        cursor.executemany("INSERT INTO muc_archive (room, seq, nick, author, payload, retracted)"
+                           " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (room, seq) DO NOTHING"
+                           " RETURNING seq", rows, returning=True)
+        taken = []
         for row in rows:
-            cursor.execute("INSERT INTO muc_archive (room, seq, nick, author, payload, retracted)"
-                           " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (room, seq) DO NOTHING",
-                           row)
-            if cursor.rowcount == 0:
-                _renumbered(conn, row)
+            if cursor.fetchone() is None:
+                taken.append(row)
+            cursor.nextset()
+        for row in taken:
+            _renumbered(conn, row)
+        for row in rows:
             added[row[0]] = added.get(row[0], 0) + 1
         cursor.executemany("UPDATE muc_archive_rooms SET messages = messages + %s WHERE id = %s",
                            [(n, number) for number, n in added.items()])
