@@ -86,8 +86,9 @@ def open_storage(config: Config):
         store = backends.open_store(config.storage)
     except StoreDamaged as e:
         raise ConfigError("storage", str(e)) from None
-    except Exception as e:  # sqlite3 and storage errors alike
-        raise ConfigError("storage", f"cannot open {config.storage!r}: {e}") from None
+    except Exception as e:  # sqlite3, psycopg and storage errors alike
+        raise ConfigError("storage", f"cannot open {backends.shown(config.storage)!r}: "
+                                     f"{_without_password(e, config.storage)}") from None
     try:
         secret = backends.load_secret(
             store, backends.secret_source(config.storage, config.service_secret_file, store))
@@ -98,6 +99,11 @@ def open_storage(config: Config):
         store.close()
         raise ConfigError("storage", str(e)) from None
     return store, secret
+
+
+def _without_password(error, setting: str) -> str:
+    """An error's text, with the setting in it (if any) shown masked."""
+    return str(error).replace(setting, backends.shown(setting))
 
 
 def makeService(options) -> service.MultiService:
@@ -131,7 +137,8 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         archive = backends.open_archive(config.storage, store)
     except Exception as e:
         store.close()
-        raise ConfigError("storage", f"cannot open the archive in {config.storage!r}: {e}") from None
+        raise ConfigError("storage", f"cannot open the archive in "
+                                     f"{backends.shown(config.storage)!r}: {e}") from None
     storage = StorageService(store, archive, getattr(store, "link", None), reactor)
     storage.setName("storage")
     storage.setServiceParent(root)

@@ -39,6 +39,17 @@ def is_postgresql(setting: str) -> bool:
             or bool(_KEYWORDS.match(setting)))
 
 
+def shown(setting: str) -> str:
+    """The ``storage`` setting as error messages and logs show it: a
+    PostgreSQL password is replaced by ``***``."""
+    if not is_postgresql(setting):
+        return setting
+    if "://" in setting:
+        setting = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", setting)
+        return re.sub(r"([?&]password=)[^&]*", r"\1***", setting)
+    return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", setting)
+
+
 def open_store(setting: str):
     """The room store the ``storage`` setting names (a PostgreSQL one is
     connected, and its schema brought up to date, before this returns)."""

@@ -42,6 +42,15 @@ FIRST_RETRY = 0.5
 LONGEST_RETRY = 30.0
 #: Seconds a connection attempt may take before the database counts as down.
 CONNECT_TIMEOUT = 5
+#: Connection settings used unless the conninfo names them: a server that
+#: vanishes without closing the connection (a cable, a firewall) is noticed
+#: in about 15 s by TCP keepalives and the send timeout, rather than the
+#: calls queued behind the lost one waiting for the operating system's
+#: default of hours.
+CONNECTION_DEFAULTS = {"connect_timeout": str(CONNECT_TIMEOUT), "keepalives": "1",
+                       "keepalives_idle": "5", "keepalives_interval": "2",
+                       "keepalives_count": "3", "tcp_user_timeout": "15000",
+                       "application_name": "mucsvc"}
 
 
 class DatabaseUnavailable(StorageError):
@@ -96,7 +105,10 @@ class DatabaseLink:
     # ---- the database thread ---------------------------------------------------------
 
     def _psycopg_connect(self, conninfo):
-        return _psycopg().connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        psycopg = _psycopg()
+        given = psycopg.conninfo.conninfo_to_dict(conninfo)
+        extra = {key: value for key, value in CONNECTION_DEFAULTS.items() if key not in given}
+        return psycopg.connect(conninfo, autocommit=True, **extra)
 
     def _connection(self):
         if self._conn is None:

@@ -262,3 +262,56 @@ def test_reconnection_backs_off_while_the_database_stays_away(postgresql):
         assert inline.wait(link.run(lambda conn: conn.execute("SELECT 42").fetchone()[0])) == 42
     finally:
         inline.wait(link.close())
+
+
+# ---- the setting at start-up -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting, shown", [
+    ("postgresql://muc:s3cret@db:5432/muc", "postgresql://muc:***@db:5432/muc"),
+    ("postgres://muc@db/muc?password=s3cret&sslmode=require",
+     "postgres://muc@db/muc?password=***&sslmode=require"),
+    ("host=db dbname=muc password=s3cret user=muc", "host=db dbname=muc password=*** user=muc"),
+    ("host=db password='a b' dbname=muc", "host=db password=*** dbname=muc"),
+    ("/var/lib/mucsvc/rooms.sqlite", "/var/lib/mucsvc/rooms.sqlite"),
+])
+def test_passwords_are_never_shown(setting, shown):
+    assert backends.shown(setting) == shown
+
+
+def test_a_wrong_password_stops_the_start_with_one_line_without_it(postgresql, capsys):
+    from mucsvc.config import parse_config
+    from mucsvc.tap import makeService
+    setting = postgresql.url("postgres").replace(":test-password@", ":wrong-s3cret@")
+
+    class Options(dict):
+        config = parse_config({"jid": "muc.example.org", "component_secret": "x",
+                               "http_muc_kick_authorization_header": "Bearer k",
+                               "storage": setting}, environ={})
+
+    with pytest.raises(SystemExit):
+        makeService(Options())
+    err = capsys.readouterr().err
+    assert err.startswith("twistd muc: config key 'storage': cannot open 'postgresql://mucsvc:***@")
+    assert "password authentication failed" in err and err.count("\n") == 1
+    assert "wrong-s3cret" not in err
+
+
+def test_a_service_on_postgresql_is_wired_to_one_link(postgresql):
+    from mucsvc.config import parse_config
+    from mucsvc.tap import service_from_config
+    url = postgresql.database()
+    config = parse_config({"jid": "muc.example.org", "component_secret": "x",
+                           "http_muc_kick_authorization_header": "Bearer k", "storage": url,
+                           "http_endpoint": "tcp:0:interface=127.0.0.1"}, environ={})
+    root = service_from_config(config)
+    storage = root.getServiceNamed("storage")
+    assert isinstance(storage.store, PostgreSQLRoomStore)
+    assert storage.archive.link is storage.store.link is storage.link
+    assert not storage.link.started  # the rooms were read before the reactor runs
+    again = service_from_config(config)  # a second process: the same secret
+    assert again.getServiceNamed("muc").rooms._secret == root.getServiceNamed("muc").rooms._secret
+    for tree in (root, again):
+        tree.getServiceNamed("storage").store.close()
+        tree.getServiceNamed("storage").archive.close()
+    assert storage.link.closed
