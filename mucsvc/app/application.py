@@ -770,7 +770,9 @@ class MucApplication:
         room = self.rooms.room(room_jid)
         if room is None:
             return False
-        self.destroy(room, None, reason=reason)
+        destroyed = self.destroy(room, None, reason=reason)
+        if isinstance(destroyed, defer.Deferred):  # refused later: rolled back and logged
+            destroyed.addErrback(lambda failure: failure.trap(StoreFailed) and None)
         return True
 
     def expire_locked(self) -> list:
@@ -795,9 +797,12 @@ class MucApplication:
                 checkpoint.restore()
                 self.rooms.add(room)
             try:
-                self._finish(writes, undo, lambda event=event: self.listeners.emit(event))
+                finished = self._finish(writes, undo, lambda event=event: self.listeners.emit(event))
             except StoreFailed:
                 continue
+            if isinstance(finished, defer.Deferred):
+                # Rolled back and logged on failure: looked at again next round.
+                finished.addErrback(lambda failure: failure.trap(StoreFailed) and None)
             done.append((room, outcome))
         return done
 

@@ -19,12 +19,10 @@ from mucsvc.hats.wardrobe import Wardrobe
 
 
 def _fired(operation, *args):
-    """``operation(*args)`` as an already fired Deferred: its result, or its
-    exception as the failure."""
-    try:
-        return defer.succeed(operation(*args))
-    except Exception:
-        return defer.fail()
+    """``operation(*args)`` as a Deferred: fired with its result, or its
+    exception as the failure, or chained to the Deferred it returned (a
+    store that answers later)."""
+    return defer.maybeDeferred(operation, *args)
 
 
 @implementer(IHatsService)

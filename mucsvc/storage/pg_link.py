@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 from twisted.internet import defer
 from twisted.logger import Logger
 
-from mucsvc.storage.errors import StorageError
+from mucsvc.storage.errors import StorageError, StoreClosed
 
 #: First and longest wait between reconnection attempts, in seconds.
 FIRST_RETRY = 0.5
@@ -188,7 +188,6 @@ class DatabaseLink:
         """``work(connection)`` in one transaction, after every call made
         before it: its result (before `start`) or a Deferred of it."""
         if self._closed:
-            from mucsvc.storage.errors import StoreClosed
             raise StoreClosed()
         if not self.started:
             return self._thread.submit(self._job, work).result()
@@ -240,6 +239,10 @@ class DatabaseLink:
     def _still_down(self, failure) -> None:
         if self._closed:
             return
+        why = str(failure.value)
+        if why != self.last_error:
+            self.log.warn("PostgreSQL is still unreachable: {why}", why=why)
+        self.last_error = why
         self._delay = min(self._delay * 2, LONGEST_RETRY)
         self._schedule()
 
