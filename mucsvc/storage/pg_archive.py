@@ -36,11 +36,6 @@ _COLUMNS = "seq, nick, author, payload, retracted"
 log = Logger()
 
 
-def _number(conn, room_jid: str):
-    row = conn.execute("SELECT id FROM muc_archive_rooms WHERE jid = %s", (room_jid,)).fetchone()
-    return None if row is None else row[0]
-
-
 @implementer(IArchive)
 class PostgreSQLArchive:
     """The archive in the database ``link`` reaches (a `DatabaseLink`, or
@@ -90,16 +85,15 @@ class PostgreSQLArchive:
 
     def bounds(self, room_jid):
         def work(conn):
-            number = _number(conn, room_jid)
-            if number is None:
+            rows = conn.execute(
+                f"(SELECT {_COLUMNS} FROM muc_archive WHERE room = (SELECT id FROM"
+                " muc_archive_rooms WHERE jid = %(jid)s) ORDER BY seq LIMIT 1) UNION ALL"
+                f" (SELECT {_COLUMNS} FROM muc_archive WHERE room = (SELECT id FROM"
+                " muc_archive_rooms WHERE jid = %(jid)s) ORDER BY seq DESC LIMIT 1)",
+                {"jid": room_jid}).fetchall()
+            if not rows:
                 return None
-            first = conn.execute(f"SELECT {_COLUMNS} FROM muc_archive WHERE room = %s"
-                                 " ORDER BY seq LIMIT 1", (number,)).fetchone()
-            if first is None:
-                return None
-            last = conn.execute(f"SELECT {_COLUMNS} FROM muc_archive WHERE room = %s"
-                                " ORDER BY seq DESC LIMIT 1", (number,)).fetchone()
-            return _message(room_jid, first), _message(room_jid, last)
+            return _message(room_jid, rows[0]), _message(room_jid, rows[-1])
         return self._run(work)
 
     def room_jids(self):
@@ -198,11 +192,20 @@ def _renumbered(conn, row) -> None:
 
 
 def _query(conn, room_jid, query) -> ArchivePage:
-    number = _number(conn, room_jid)
-    for bound in (query.after, query.before):
-        if bound is not None and (number is None or conn.execute(
-                "SELECT 1 FROM muc_archive WHERE room = %s AND seq = %s",
-                (number, bound)).fetchone() is None):
+    # Two round trips: the room's number, its counter and whether the
+    # paging ids exist, in one; then the page.
+    row = conn.execute(
+        "SELECT id, messages,"
+        " %(after)s::bigint IS NULL OR EXISTS (SELECT 1 FROM muc_archive"
+        "   WHERE room = r.id AND seq = %(after)s),"
+        " %(before)s::bigint IS NULL OR EXISTS (SELECT 1 FROM muc_archive"
+        "   WHERE room = r.id AND seq = %(before)s)"
+        " FROM muc_archive_rooms r WHERE jid = %(jid)s",
+        {"jid": room_jid, "after": query.after, "before": query.before}).fetchone()
+    number, messages, after_found, before_found = row if row is not None else (None, 0,
+                                                                                False, False)
+    for bound, found in ((query.after, after_found), (query.before, before_found)):
+        if bound is not None and not found:
             raise ArchiveItemNotFound(bound)
     if number is None:
         return ArchivePage([], True, 0 if query.count else None)
@@ -217,8 +220,7 @@ def _query(conn, room_jid, query) -> ArchivePage:
     count = None
     if query.count:
         if query.start is None and query.end is None and query.nick is None and query.ids is None:
-            count = conn.execute("SELECT messages FROM muc_archive_rooms WHERE id = %s",
-                                 (number,)).fetchone()[0]
+            count = messages
         else:
             where, args = _range(number, replace(query, after=None, before=None))
             count = conn.execute(f"SELECT count(*) FROM muc_archive WHERE {where}",
