@@ -84,9 +84,13 @@ class PostgresCluster:
             f.write(PASSWORD + "\n")
         if self.user is not None:
             os.chown(pwfile, self.user[1], self.user[2])
-        self._run("initdb", "-D", self.data, "-U", USER, "--pwfile", pwfile, "-E", "UTF8",
-                  "--locale=C.UTF-8", "--auth=scram-sha-256", "--no-sync")
-        self.start()
+        try:
+            self._run("initdb", "-D", self.data, "-U", USER, "--pwfile", pwfile, "-E", "UTF8",
+                      "--locale=C.UTF-8", "--auth=scram-sha-256", "--no-sync")
+            self.start()
+        except BaseException:
+            self.destroy()
+            raise
 
     def _run(self, tool, *args, check=True):
         command = [os.path.join(self.bindir, tool), *args]
@@ -116,11 +120,15 @@ class PostgresCluster:
         self._run("pg_ctl", "-D", self.data, "-l", self.log_path, "-o", options, "-w",
                   "-t", "30", "start")
 
+    def running(self) -> bool:
+        return self._run("pg_ctl", "-D", self.data, "status", check=False).returncode == 0
+
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop", check=False)
 
     def destroy(self) -> None:
-        self.stop("immediate")
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self.stop("immediate")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def url(self, dbname: str = "postgres") -> str:

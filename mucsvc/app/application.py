@@ -41,6 +41,7 @@ from mucsvc.rooms.retraction import Retraction, check_author, moderator_of
 from mucsvc.storage.archive import (
     ArchivedMessage, ArchiveItemNotFound, ArchivePage, ArchiveQuery, MessageIds,
 )
+from mucsvc.storage.pg_link import DatabaseUnavailable
 
 
 def _nothing():
@@ -215,7 +216,11 @@ class MucApplication:
         return result
 
     def _failed_later(self, failure, undo):
-        self.log.failure("the store failed an operation's writes; rolled back", failure)
+        if isinstance(failure.value, DatabaseUnavailable):  # expected: one line, no traceback
+            self.log.warn("refused a change the store cannot take now ({why}); rolled back",
+                          why=str(failure.value))
+        else:
+            self.log.failure("the store failed an operation's writes; rolled back", failure)
         self.store_failures += 1
         undo()
         raise store_refusal(failure.value)
@@ -454,7 +459,10 @@ class MucApplication:
         failure.trap(Exception)
         if isinstance(failure.value, (MucError, StoreFailed)):
             return failure
-        self.log.failure("the archive failed a request", failure)
+        if isinstance(failure.value, DatabaseUnavailable):
+            self.log.warn("refused an archive request ({why})", why=str(failure.value))
+        else:
+            self.log.failure("the archive failed a request", failure)
         self.store_failures += 1
         raise store_refusal(failure.value)
 

@@ -60,6 +60,8 @@ class RoomArchive:
         self._call = None
         #: Batches the store refused, and messages given up for good.
         self.failures = 0
+        #: Whether the last write was refused (logged once, not at every retry).
+        self._refusing = False
         self.lost = 0
 
     @property
@@ -114,6 +116,7 @@ class RoomArchive:
 
             def done(_):
                 self._inflight.remove(batch)
+                self._written()
                 return True
 
             def failed(failure):
@@ -121,12 +124,20 @@ class RoomArchive:
                 self._refused(batch, failure)
                 return False
             return written.addCallbacks(done, failed)
+        self._written()
         return True
+
+    def _written(self) -> None:
+        if self._refusing:
+            self._refusing = False
+            self.log.info("the archive takes writes again")
 
     def _refused(self, batch, failure) -> None:
         self.failures += 1
-        self.log.failure("could not archive {count} messages; will retry", failure,
-                         count=len(batch))
+        if not self._refusing:
+            self._refusing = True
+            self.log.failure("could not archive {count} messages; will retry until the "
+                             "archive takes them", failure, count=len(batch))
         # Back in its place: batches may come back out of order.
         self._pending = sorted(batch + self._pending, key=lambda m: m.seq)
         excess = len(self._pending) - self.max_pending

@@ -61,19 +61,23 @@ def test_rooms_live_in_postgresql_and_a_lost_database_refuses_changes(
         # The database goes away: what is in memory is still served, but a
         # change the service cannot store is refused, never acknowledged.
         postgresql.stop()
-        refused = await alice.request_error(
-            room, config_submission({"muc#roomconfig_roomname": "Renamed"}), type="set")
-        assert error_condition(refused) == "resource-constraint", describe(refused)
-        assert error_text(refused), describe(refused)
-        assert await room_name(bob, room) == "Kept Room"
-        alice.send_message(room, "not stored")
-        bounced = await alice.expect_message(frm=room, type="error")
-        assert error_condition(bounced) == "resource-constraint", describe(bounced)
-        status, health = service.health()
-        assert status == 503 and health["database"]["state"] == "down", health
-        assert health["component"]["state"] == "up", health
+        try:
+            refused = await alice.request_error(
+                room, config_submission({"muc#roomconfig_roomname": "Renamed"}), type="set")
+            assert error_condition(refused) == "resource-constraint", describe(refused)
+            assert error_text(refused), describe(refused)
+            assert await room_name(bob, room) == "Kept Room"
+            alice.send_message(room, "not stored")
+            bounced = await alice.expect_message(frm=room, type="error")
+            assert error_condition(bounced) == "resource-constraint", describe(bounced)
+            status, health = service.health()
+            assert status == 503 and health["database"]["state"] == "down", health
+            assert health["component"]["state"] == "up", health
+        finally:
+            if not postgresql.running():  # the next tests need it
+                postgresql.start()
 
-        postgresql.start()
+        # Back: the service reconnects by itself, and changes are taken again.
         assert wait_until(lambda: service.health()[0] == 200, timeout=40), service.health()
         health = service.health()[1]["database"]
         assert health["state"] == "up" and health["reconnects"] >= 1, health
@@ -88,5 +92,6 @@ def test_rooms_live_in_postgresql_and_a_lost_database_refuses_changes(
         assert await room_name(bob, room) == "Renamed"
         page = await archive_query(bob, room)
         assert page.bodies[-1] == "stored again", page.ids
+        assert "Unhandled error" not in service.log_since(0), service.log_tail()
 
     scenario(body, "alice", "bob", "carol")

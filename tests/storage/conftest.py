@@ -1,5 +1,5 @@
 """One fixture, ``store``, that runs each interface test against every
-implementation (memory, SQLite, and PostgreSQL on the session's throwaway
+implementation (memory, SQLite, and PostgreSQL on the test run's throwaway
 cluster, see `tests.postgresql`); ``stores`` makes more of the same kind
 and reopens."""
 

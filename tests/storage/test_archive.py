@@ -1,5 +1,5 @@
 """The archive contract, run against the memory, the SQLite and the
-PostgreSQL archive (on the session's throwaway cluster)."""
+PostgreSQL archive (on the test run's throwaway cluster)."""
 
 import os
 import sqlite3
