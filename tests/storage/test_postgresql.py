@@ -315,3 +315,32 @@ def test_a_service_on_postgresql_is_wired_to_one_link(postgresql):
         tree.getServiceNamed("storage").store.close()
         tree.getServiceNamed("storage").archive.close()
     assert storage.link.closed
+
+
+# ---- without the driver ------------------------------------------------------------------
+
+_WITHOUT_PSYCOPG = """
+import sys
+sys.modules["psycopg"] = None  # as if not installed
+import mucsvc.tap
+from mucsvc.storage import backends
+store = backends.open_store(sys.argv[1])
+archive = backends.open_archive(sys.argv[1], store)
+backends.load_secret(store, backends.secret_source(sys.argv[1], None, store))
+store.close(); archive.close()
+try:
+    backends.open_store("postgresql://muc@127.0.0.1:1/muc")
+except Exception as e:
+    print(e)
+"""
+
+
+def test_sqlite_needs_no_driver_and_postgresql_says_how_to_get_it(tmp_path):
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", _WITHOUT_PSYCOPG, str(tmp_path / "r.sqlite")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == \
+        "PostgreSQL storage needs psycopg: pip install 'mucsvc[postgresql]'"
+    assert (tmp_path / "r.sqlite").exists()
