@@ -18,8 +18,10 @@ runs) a call runs on the thread and the caller waits for its result: the
 stored rooms are read before the service connects to its XMPP server.
 After `start` every call returns a Deferred fired in the reactor thread.
 
-Losing the database.  A call whose connection breaks fails with
-`DatabaseUnavailable` and the link goes down: calls fail at once with the
+Losing the database.  A connection found dead when a call begins (the
+server restarted meanwhile) is replaced at once, as nothing of the call
+was sent on it.  A call whose connection breaks later, or that cannot
+connect, fails with `DatabaseUnavailable` and the link goes down: calls fail at once with the
 same error (the service refuses the changes it cannot store, and keeps
 serving what it holds in memory), and reconnection is attempted on the
 link's clock after 0.5 s, doubling to at most 30 s, until the database
@@ -93,7 +95,10 @@ class DatabaseLink:
         self._deliver = None
         self.state = "up"
         self.since = None
-        self.reconnects = 0
+        self._reconnects = 0
+        #: Connections replaced at the start of a call (on the database
+        #: thread; read by the reactor's: a counter, never reset).
+        self.quiet_reconnects = 0
         #: Why it last went down (None while it never did).
         self.last_error = None
         self._delay = FIRST_RETRY
@@ -131,15 +136,44 @@ class DatabaseLink:
 
     def _job(self, work):
         """``work(connection)`` in one transaction (on the database thread)."""
+        conn = self._begin()
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+            return result
+        except Exception as e:
+            if conn.closed or conn.broken:
+                self._drop_connection()
+                raise DatabaseUnavailable(f"lost the database: {_first_line(e)}") from None
+            conn.execute("ROLLBACK")
+            raise
+
+    def _begin(self):
+        """A connection in a new transaction.  A connection found dead at
+        ``BEGIN`` (the server restarted since the last call) carried nothing
+        of this call: it is replaced at once, once, so a restart the
+        service did not see is not a refusal."""
         conn = self._connection()
         try:
-            with conn.transaction():
-                return work(conn)
+            conn.execute("BEGIN")
+            return conn
+        except Exception as e:
+            if not (conn.closed or conn.broken):
+                raise
+            self._drop_connection()
+            self._broken = False
+            self.log.info("PostgreSQL connection lost since the last call ({why}); "
+                          "connecting again", why=_first_line(e))
+        conn = self._connection()
+        self.quiet_reconnects += 1
+        try:
+            conn.execute("BEGIN")
         except Exception as e:
             if conn.closed or conn.broken:
                 self._drop_connection()
                 raise DatabaseUnavailable(f"lost the database: {_first_line(e)}") from None
             raise
+        return conn
 
     def _drop_connection(self):
         conn, self._conn = self._conn, None
@@ -175,6 +209,12 @@ class DatabaseLink:
         self.clock = clock
         self._deliver = deliver
         self.since = clock.seconds()
+
+    @property
+    def reconnects(self) -> int:
+        """Times a lost connection was replaced: after the link was down,
+        or at the start of a call that found it dead."""
+        return self._reconnects + self.quiet_reconnects
 
     @property
     def started(self) -> bool:
@@ -233,7 +273,7 @@ class DatabaseLink:
         if self._closed:
             return
         self.state, self.since = "up", self.clock.seconds()
-        self.reconnects += 1
+        self._reconnects += 1
         self.log.info("PostgreSQL is reachable again; changes are stored")
 
     def _still_down(self, failure) -> None:

@@ -197,25 +197,44 @@ def terminate_connections(postgresql, url):
                      f" WHERE datname = '{name}' AND pid <> pg_backend_pid()")
 
 
-def test_a_lost_connection_refuses_calls_until_the_reconnection(postgresql):
+def test_a_connection_lost_between_calls_is_replaced_without_a_refusal(postgresql):
     url = postgresql.database()
     inline = Inline()
     link = started_link(url, inline)
     store = Synchronous(PostgreSQLRoomStore(link), inline)
     try:
         store.save_room(ROOM, PERSISTENT)
-        assert (link.state, link.since, link.reconnects) == ("up", 0.0, 0)
-        terminate_connections(postgresql, url)
+        terminate_connections(postgresql, url)  # the server restarted, say
+        store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
+        assert (link.state, link.reconnects) == ("up", 1)
+        assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
+    finally:
+        store.close()
+
+
+def test_a_connection_lost_during_a_call_refuses_it_and_the_link_goes_down(postgresql):
+    url = postgresql.database()
+    inline = Inline()
+    link = started_link(url, inline)
+    store = Synchronous(PostgreSQLRoomStore(link), inline)
+    try:
+        store.save_room(ROOM, PERSISTENT)
         inline.clock.advance(7)
+
+        def dies(conn):
+            conn.execute("INSERT INTO muc_tombstones (jid, expires_at) VALUES ('x@y', 1)")
+            conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         with pytest.raises(DatabaseUnavailable):
-            store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
+            inline.wait(link.run(dies))
         assert (link.state, link.since, link.reconnects) == ("down", 7.0, 0)
         assert link.as_dict()["since"] == "1970-01-01T00:00:07Z"
+        assert "lost the database" in link.as_dict()["last_error"]
         with pytest.raises(DatabaseUnavailable):  # refused at once while down
             store.load_rooms()
         inline.clock.advance(FIRST_RETRY)  # the reconnection
-        inline.wait(_settled(inline))
+        _settled(inline)
         assert (link.state, link.since, link.reconnects) == ("up", 7.0 + FIRST_RETRY, 1)
+        assert store.load_tombstones() == []  # nothing of the refused call was kept
         store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
         assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
     finally:
