@@ -4,6 +4,8 @@
 
 - ``direct``: ``twistd muc`` connected to the benchmark itself, which plays
   the host server, so only the component is measured;
+- ``direct-pg``: the same with ``storage`` on PostgreSQL (a throwaway
+  cluster the benchmark starts, a new database for each run);
 - ``prosody``: Prosody's own MUC (``conference.localhost``);
 - ``behind``: ``twistd muc`` behind that Prosody (``muc.localhost``);
 - ``ceiling``: a trivial fan-out component behind the same Prosody
@@ -42,6 +44,7 @@ from bench.xmpp import Pump, accept_component, connect_component
 
 SYSTEMS = {
     "direct": "ours direct",
+    "direct-pg": "ours direct, PostgreSQL",
     "prosody": "Prosody MUC",
     "behind": "ours behind Prosody",
     "ceiling": "ceiling",
@@ -51,6 +54,7 @@ SYSTEMS = {
 }
 ROOM_DOMAINS = {
     "direct": "muc.localhost",
+    "direct-pg": "muc.localhost",
     "prosody": "conference.localhost",
     "behind": "muc.localhost",
     "ceiling": "echo.localhost",
@@ -94,11 +98,14 @@ class Session:
 
     async def _start(self):
         self.workdir.mkdir(parents=True, exist_ok=True)
-        if self.system == "direct":
+        if self.system in ("direct", "direct-pg"):
             port, self._server, first = await accept_component(self.room_domain, self.secret)
+            settings = self.options.muc_settings
+            if self.system == "direct-pg":
+                settings = {**settings, "storage": self.options.postgresql.database()}
             twistd, _ = procs.start_twistd(self.workdir / "muc", self.room_domain, self.secret,
                                            port, cprofile=self.options.cprofile,
-                                           settings=self.options.muc_settings)
+                                           settings=settings)
             self.children["twistd"] = self.measured = twistd
             self.link = await self._await(first, twistd, "waiting for twistd to connect")
             await self._await(self.link.ready, twistd, "waiting for twistd's handshake")
@@ -264,11 +271,12 @@ class Measured:
     name = "in-process"
 
 
-def archive_query(options, workdir: pathlib.Path) -> dict:
+def archive_query(options, workdir: pathlib.Path, postgresql=None) -> dict:
     figures = archive.measure(workdir, rooms=options.archive_rooms,
                               messages=options.archive_messages, others=options.archive_others,
                               queries=options.archive_queries,
-                              progress=lambda line: print(line, flush=True))
+                              progress=lambda line: print(line, flush=True),
+                              databases=postgresql.database if postgresql else None)
     shutil.rmtree(workdir, ignore_errors=True)
     return {key: (value, Measured()) for key, value in figures.items()}
 
@@ -579,11 +587,17 @@ async def run_all(options, workdir: pathlib.Path) -> dict:
         if "archive-query" in options.workloads and "direct" in options.systems:
             print(f"run {run + 1}/{options.runs}: archive queries (in process)", flush=True)
             per_run["direct"].update(archive_query(options, workdir / f"run{run}-archive"))
+        if "archive-query" in options.workloads and "direct-pg" in options.systems:
+            print(f"run {run + 1}/{options.runs}: archive queries on PostgreSQL (in process)",
+                  flush=True)
+            per_run["direct-pg"].update(archive_query(options, workdir / f"run{run}-archive-pg",
+                                                      options.postgresql))
         for item in plan:
             for system in options.systems:
                 if item == "memory" and system == "ceiling":
                     continue
-                if item in ("archive-off", "archive-on") and system != "direct":
+                if item in ("archive-off", "archive-on") and system not in ("direct",
+                                                                             "direct-pg"):
                     continue
                 where = workdir / f"run{run}-{system}-{item if isinstance(item, str) else item[1]}"
                 options.cprofile = (f"{cprofile_base}.{run}.{where.name}"
@@ -652,13 +666,19 @@ def main(argv=None) -> int:
     print(f"mucsvc {source_version()}; {os.cpu_count()} CPUs", flush=True)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="mucsvc-bench-"))
     driver_start = time.process_time()
+    options.postgresql = None
     try:
+        if "direct-pg" in options.systems:
+            from tests.postgresql import PostgresCluster
+            options.postgresql = PostgresCluster(durable=True)
         results = asyncio.run(run_all(options, workdir))
     except procs.StartError as e:
         print(f"FAIL: {e}", file=sys.stderr)
         return 2
     finally:
         procs.stop_all()
+        if options.postgresql is not None:
+            options.postgresql.destroy()
         if options.keep:
             print(f"work directory kept: {workdir}")
         else:

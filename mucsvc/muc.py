@@ -97,9 +97,13 @@ class MUCService(service.Service):
             self.log.info("deleted {count} expired tombstones", count=len(lifted))
         if self.archive is not None:
             try:
-                self.archive.housekeeping(self.clock.seconds())
+                done = self.archive.housekeeping(self.clock.seconds())
             except Exception:
                 self.log.failure("archive housekeeping failed; will try again")
+            else:
+                if getattr(done, "addErrback", None) is not None:
+                    done.addErrback(lambda failure: self.log.failure(
+                        "archive housekeeping failed; will try again", failure))
         for room, outcome in self.app.expire_locked():
             if isinstance(outcome, ConfigChanged):
                 self.log.info("unlocked {room} with its default settings: in use, but its "
@@ -120,6 +124,8 @@ class MUCService(service.Service):
         told = self.app.shutdown()
         if told:
             self.log.info("told {count} occupants that the service is shutting down", count=told)
-        if self.archive is not None:
-            self.archive.stop()
-        return super().stopService()
+        written = self.archive.stop() if self.archive is not None else None
+        super().stopService()
+        if getattr(written, "addCallback", None) is not None:  # an archive answering later
+            return written.addCallback(lambda _: None)
+        return None

@@ -87,11 +87,12 @@ def open_storage(config: Config):
         store = backends.open_store(config.storage)
     except StoreDamaged as e:
         raise ConfigError("storage", str(e)) from None
-    except Exception as e:  # sqlite3 and storage errors alike
-        raise ConfigError("storage", f"cannot open {config.storage!r}: {e}") from None
+    except Exception as e:  # sqlite3, psycopg and storage errors alike
+        raise ConfigError("storage", f"cannot open {backends.shown(config.storage)!r}: "
+                                     f"{_without_password(e, config.storage)}") from None
     try:
         secret = backends.load_secret(
-            store, backends.secret_source(config.storage, config.service_secret_file))
+            store, backends.secret_source(config.storage, config.service_secret_file, store))
     except SecretError as e:
         store.close()
         raise ConfigError("service_secret_file", str(e)) from None
@@ -99,6 +100,11 @@ def open_storage(config: Config):
         store.close()
         raise ConfigError("storage", str(e)) from None
     return store, secret
+
+
+def _without_password(error, setting: str) -> str:
+    """An error's text, with the setting in it (if any) shown masked."""
+    return str(error).replace(setting, backends.shown(setting))
 
 
 def makeService(options) -> service.MultiService:
@@ -129,11 +135,12 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
 
     store, secret = open_storage(config)
     try:
-        archive = backends.open_archive(config.storage)
+        archive = backends.open_archive(config.storage, store)
     except Exception as e:
         store.close()
-        raise ConfigError("storage", f"cannot open the archive in {config.storage!r}: {e}") from None
-    storage = StorageService(store, archive)
+        raise ConfigError("storage", f"cannot open the archive in "
+                                     f"{backends.shown(config.storage)!r}: {e}") from None
+    storage = StorageService(store, archive, getattr(store, "link", None), reactor)
     storage.setName("storage")
     storage.setServiceParent(root)
 
@@ -170,7 +177,7 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     router.setHandlerParent(component)
 
     app = WebApp(component.link, muc, kick_authorization=config.http_muc_kick_authorization_header,
-                 traffic=traffic,
+                 traffic=traffic, database=storage.link,
                  moderate_authorization=config.http_muc_moderate_authorization_header)
     guards = {b"/muc_kick": app.kicks.authorization}
     body_limits = []

@@ -26,3 +26,13 @@ def pytest_runtest_makereport(item, call):
     for server in servers.values():
         report.sections.append((f"log tail of {type(server).__name__} in {server.workdir}",
                                 server.log_tail()))
+
+
+@pytest.fixture(scope="session")
+def postgresql():
+    """One throwaway PostgreSQL cluster for the whole test run
+    (`tests.postgresql`); ``postgresql.database()`` gives a fresh database."""
+    from tests.postgresql import PostgresCluster
+    cluster = PostgresCluster()
+    yield cluster
+    cluster.destroy()

@@ -28,15 +28,20 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from mucsvc.app import events
-from mucsvc.app.errors import StoreFailed
+from mucsvc.app.errors import StoreFailed, store_refusal
 from mucsvc.app.persistence import RoomWrites, is_stored
 from mucsvc.rooms import Affiliation, ConfigChanged, Joined, NickChanged, Role
 from mucsvc.rooms.checkpoint import RoomCheckpoint
-from mucsvc.rooms.errors import Conflict, Forbidden, NoSuchMessage, NoSuchOccupant, NotAcceptable
+from mucsvc.rooms.errors import (
+    Conflict, Forbidden, MucError, NoSuchMessage, NoSuchOccupant, NotAcceptable,
+)
 from mucsvc.rooms.history import HistoryEntry
 from mucsvc.rooms.permissions import may_read_archive
 from mucsvc.rooms.retraction import Retraction, check_author, moderator_of
-from mucsvc.storage.archive import ArchivedMessage, ArchivePage, ArchiveQuery, MessageIds
+from mucsvc.storage.archive import (
+    ArchivedMessage, ArchiveItemNotFound, ArchivePage, ArchiveQuery, MessageIds,
+)
+from mucsvc.storage.pg_link import DatabaseUnavailable
 
 
 def _nothing():
@@ -168,13 +173,22 @@ class MucApplication:
             self._may_read_archive(room, requester)
         if self.archive is None:
             return ArchivePage([], True, 0 if query.count else None)
-        return self.archive.query(room.jid, query)
+        return self._answer(self.archive.query(room.jid, query))
+
+    def _answer(self, result):
+        """An archive's answer; a later failure (but an unknown id) becomes
+        `StoreFailed` (`StoreUnavailable` while the database is away)."""
+        if isinstance(result, defer.Deferred):
+            return result.addErrback(
+                lambda failure: failure if failure.check(ArchiveItemNotFound)
+                else self._archive_failed(failure))
+        return result
 
     def archive_bounds(self, room, requester: str):
         """``(first, last)`` archived messages of ``room`` or None (XEP-0313
         metadata); the same rule as `archive_query`."""
         self._may_read_archive(room, requester)
-        return None if self.archive is None else self.archive.bounds(room.jid)
+        return None if self.archive is None else self._answer(self.archive.bounds(room.jid))
 
     def _may_read_archive(self, room, requester: str) -> None:
         if not may_read_archive(room.affiliation_of(requester),
@@ -189,11 +203,11 @@ class MucApplication:
         if writes and self.store is not None:
             try:
                 written = self.store.apply(writes)
-            except Exception:
+            except Exception as error:
                 self.log.failure("the store refused an operation's writes; rolled back")
                 self.store_failures += 1
                 undo()
-                raise StoreFailed("The change could not be stored") from None
+                raise store_refusal(error) from None
             if isinstance(written, defer.Deferred):
                 return written.addCallbacks(
                     lambda _: (announce(), result)[1],
@@ -202,10 +216,14 @@ class MucApplication:
         return result
 
     def _failed_later(self, failure, undo):
-        self.log.failure("the store failed an operation's writes; rolled back", failure)
+        if isinstance(failure.value, DatabaseUnavailable):  # expected: one line, no traceback
+            self.log.warn("refused a change the store cannot take now ({why}); rolled back",
+                          why=str(failure.value))
+        else:
+            self.log.failure("the store failed an operation's writes; rolled back", failure)
         self.store_failures += 1
         undo()
-        raise StoreFailed("The change could not be stored")
+        raise store_refusal(failure.value)
 
     def _guarded(self, room, change):
         """Run ``change()`` (domain calls that may refuse half-way) on
@@ -335,9 +353,13 @@ class MucApplication:
         `NoSuchMessage` for an id the room does not know.  A message
         already retracted stays as it is and nobody is told again: the
         answer is the same success (returns None instead of the
-        `Retraction`)."""
+        `Retraction`).  With an archive that answers later, the message is
+        looked up first and the operation returns a Deferred."""
         moderator = moderator_of(room, actor)
-        found = self._find_message(room, seq)
+        return self._looked_up(room, seq, lambda archived: self._moderate(
+            room, moderator, seq, reason, acknowledge, self._found(room, seq, archived)))
+
+    def _moderate(self, room, moderator, seq, reason, acknowledge, found):
         if found.retracted:
             acknowledge()
             return None
@@ -346,7 +368,7 @@ class MucApplication:
         retraction = Retraction(seq, now, uuid.uuid4().hex[:16], notice_seq, moderator,
                                 reason, found.author, self._occupant_id(room, found.author))
         notice, notice_text = self.texts.announcement(room.jid, retraction)
-        writes, undo_tombstone = self._tombstone(room, found, retraction)
+        writes, undo_tombstone, archived_now = self._tombstone(room, found, retraction)
         history = room.history
         evicted = history.next_evicted()
         entry = None
@@ -368,7 +390,7 @@ class MucApplication:
         def announce():
             self.listeners.emit(events.MessageRetracted(room, retraction, notice, entry, record))
             acknowledge()
-        return self._finish(writes, undo, announce, retraction)
+        return self._finish_after(archived_now, writes, undo, announce, retraction)
 
     def retract_own(self, room, session, message, target: int, replay=None, chars=0,
                     historic=False, seq=None, archived=None, notice_id=None):
@@ -380,10 +402,18 @@ class MucApplication:
         else's: nothing is sent.  A ``target`` the room does not know, or
         one already retracted, leaves the message a plain message, passed
         on as it is."""
-        try:
-            found = self._find_message(room, target)
-        except NoSuchMessage:
-            found = None
+        def go(archived):
+            try:
+                found = self._found(room, target, archived)
+            except NoSuchMessage:
+                found = None
+            return self._retract_own(room, session, message, target, replay, chars, historic,
+                                     seq, archived_text, notice_id, found)
+        archived_text = archived
+        return self._looked_up(room, target, go)
+
+    def _retract_own(self, room, session, message, target, replay, chars, historic, seq,
+                     archived, notice_id, found):
         if found is None or found.retracted:
             return self.groupchat(room, session, message, replay, chars, historic, seq, archived)
         sender = room.occupant_by_jid(session)
@@ -400,7 +430,7 @@ class MucApplication:
         retraction = Retraction(target, now, notice_id or "", seq, None, None, found.author,
                                 self._occupant_id(room, found.author))
         try:
-            writes, undo_tombstone = self._tombstone(room, found, retraction)
+            writes, undo_tombstone, archived_now = self._tombstone(room, found, retraction)
         except BaseException:
             history.retract(entry, evicted)
             raise
@@ -414,13 +444,40 @@ class MucApplication:
         def undo():
             history.retract(entry, evicted)
             undo_tombstone()
-        return self._finish(writes, undo, lambda: self.listeners.emit(
+        return self._finish_after(archived_now, writes, undo, lambda: self.listeners.emit(
             events.MessageRetracted(room, retraction, message, entry, record)), outcome)
 
-    def _find_message(self, room, seq: int) -> "_Found":
+    def _looked_up(self, room, seq: int, then):
+        """``then(archived copy of message seq, or None)``; on the Deferred
+        of an archive that answers later (whose failure is `StoreFailed`)."""
+        archived = self.archive.get(room.jid, seq) if self.archive is not None else None
+        if isinstance(archived, defer.Deferred):
+            return archived.addCallbacks(then, self._archive_failed)
+        return then(archived)
+
+    def _archive_failed(self, failure):
+        failure.trap(Exception)
+        if isinstance(failure.value, (MucError, StoreFailed)):
+            return failure
+        if isinstance(failure.value, DatabaseUnavailable):
+            self.log.warn("refused an archive request ({why})", why=str(failure.value))
+        else:
+            self.log.failure("the archive failed a request", failure)
+        self.store_failures += 1
+        raise store_refusal(failure.value)
+
+    def _finish_after(self, archived_now, writes, undo, announce, result):
+        """`_finish`, once the archive's own change (a Deferred, or None)
+        is made; its failure undoes the operation."""
+        if archived_now is None:
+            return self._finish(writes, undo, announce, result)
+        return archived_now.addCallbacks(
+            lambda _: self._finish(writes, undo, announce, result),
+            lambda failure: self._failed_later(failure, undo))
+
+    def _found(self, room, seq: int, archived) -> "_Found":
         """Message ``seq`` of ``room`` in its archive and its history;
         `NoSuchMessage` when in neither."""
-        archived = self.archive.get(room.jid, seq) if self.archive is not None else None
         entry = room.history.find(seq)
         if archived is None and entry is None:
             raise NoSuchMessage(None)
@@ -438,14 +495,17 @@ class MucApplication:
         texts = self.texts
         archived = found.archived
         tombstone = None
+        archived_now = None
         if archived is not None:
             tombstone = texts.tombstone(archived.payload, room.jid, retraction)
             try:
-                self.archive.retract(room.jid, retraction.seq, tombstone)
-            except Exception:
+                done = self.archive.retract(room.jid, retraction.seq, tombstone)
+            except Exception as error:
                 self.log.failure("the archive refused a retraction; nothing changed")
                 self.store_failures += 1
-                raise StoreFailed("The change could not be stored") from None
+                raise store_refusal(error) from None
+            if isinstance(done, defer.Deferred):
+                archived_now = done
         entry = found.entry
         writes = []
         before = None
@@ -469,12 +529,14 @@ class MucApplication:
                 entry.payload, entry.chars, entry.retracted = before
             if archived is not None:
                 try:
-                    self.archive.restore(room.jid, retraction.seq, archived.payload)
+                    put_back = self.archive.restore(room.jid, retraction.seq, archived.payload)
                 except Exception:
-                    self.log.failure("could not put back message {seq} of {room} in the archive "
-                                     "after a failed retraction", seq=retraction.seq,
-                                     room=room.jid)
-        return writes, undo
+                    put_back = defer.fail()
+                if isinstance(put_back, defer.Deferred):
+                    put_back.addErrback(lambda failure: self.log.failure(
+                        "could not put back message {seq} of {room} in the archive after a "
+                        "failed retraction", failure, seq=retraction.seq, room=room.jid))
+        return writes, undo, archived_now
 
     def announce(self, room, body: str):
         """A message from the room itself to everyone in it, on the
@@ -771,7 +833,9 @@ class MucApplication:
         room = self.rooms.room(room_jid)
         if room is None:
             return False
-        self.destroy(room, None, reason=reason)
+        destroyed = self.destroy(room, None, reason=reason)
+        if isinstance(destroyed, defer.Deferred):  # refused later: rolled back and logged
+            destroyed.addErrback(lambda failure: failure.trap(StoreFailed) and None)
         return True
 
     def expire_locked(self) -> list:
@@ -796,9 +860,12 @@ class MucApplication:
                 checkpoint.restore()
                 self.rooms.add(room)
             try:
-                self._finish(writes, undo, lambda event=event: self.listeners.emit(event))
+                finished = self._finish(writes, undo, lambda event=event: self.listeners.emit(event))
             except StoreFailed:
                 continue
+            if isinstance(finished, defer.Deferred):
+                # Rolled back and logged on failure: looked at again next round.
+                finished.addErrback(lambda failure: failure.trap(StoreFailed) and None)
             done.append((room, outcome))
         return done
 

@@ -8,7 +8,7 @@ protocol layer's own refusals (`Refusal`) name their condition themselves.
 
 from __future__ import annotations
 
-from mucsvc.app.errors import StoreFailed
+from mucsvc.app.errors import StoreFailed, StoreUnavailable
 from mucsvc.protocol.refusal import Refusal
 from mucsvc.rooms import errors as e
 
@@ -43,6 +43,7 @@ STANZA_ERRORS = {
     e.NotAcceptable: ("not-acceptable", "modify"),
     e.Conflict: ("conflict", "cancel"),
     StoreFailed: ("internal-server-error", "wait"),
+    StoreUnavailable: ("resource-constraint", "wait"),
 }
 
 #: Errors about a room's existence come from the service, as in Prosody.

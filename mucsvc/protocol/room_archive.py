@@ -13,6 +13,8 @@ was sent under that nick; Prosody accepts the field but ignores it.
 
 from __future__ import annotations
 
+from twisted.internet import defer
+
 from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.protocol import namespaces
 from mucsvc.protocol.archive_render import result_message
@@ -59,12 +61,21 @@ class ArchiveHandler:
         self.context.send(iq_result(iq, element("query", (("xmlns", namespaces.MAM),),
                                                 query_form())))
 
-    def query(self, iq, sender, room, query) -> None:
+    def query(self, iq, sender, room, query):
+        """The page, sent at once, or once an archive that answers later
+        did (then a Deferred the room handler refuses on failure)."""
         request = self._parse(query, room)
         try:
             page = self.context.app.archive_query(room, sender, request)
         except ArchiveItemNotFound:
             raise Refusal("item-not-found", "modify") from None
+        if isinstance(page, defer.Deferred):
+            return page.addCallbacks(lambda page: self._send_page(iq, sender, room, query, page),
+                                     _not_found)
+        self._send_page(iq, sender, room, query, page)
+        return None
+
+    def _send_page(self, iq, sender, room, query, page) -> None:
         query_id = query.getAttribute("queryid")
         real_jid = not room.config.anonymous or _is_moderator(room, sender)
         messages = page.messages
@@ -85,8 +96,14 @@ class ArchiveHandler:
         fin = element("fin", tuple(fin_attrs), element("set", (("xmlns", namespaces.RSM),), rsm))
         send(iq_result(iq, fin))
 
-    def metadata(self, iq, sender, room, query) -> None:
+    def metadata(self, iq, sender, room, query):
         bounds = self.context.app.archive_bounds(room, sender)
+        if isinstance(bounds, defer.Deferred):
+            return bounds.addCallback(lambda bounds: self._send_metadata(iq, bounds))
+        self._send_metadata(iq, bounds)
+        return None
+
+    def _send_metadata(self, iq, bounds) -> None:
         content = ""
         if bounds is not None:
             first, last = bounds
@@ -172,6 +189,11 @@ def _existing_id(text: str) -> int:
     if seq is None:
         raise Refusal("item-not-found", "modify")
     return seq
+
+
+def _not_found(failure):
+    failure.trap(ArchiveItemNotFound)
+    raise Refusal("item-not-found", "modify")
 
 
 def _is_moderator(room, sender: str) -> bool:

@@ -1,6 +1,7 @@
 """Storage of persistent rooms: an interface in the domain's terms
-(`IRoomStore`, `StoredRoom`), an SQLite implementation for the service and
-an in-memory one for tests.  The domain never sees SQL; see
+(`IRoomStore`, `StoredRoom`), an SQLite implementation for the service, a
+PostgreSQL one (`pg_rooms`, `pg_archive`, on a `pg_link.DatabaseLink`) for
+a database server, and an in-memory one for tests.  The domain never sees SQL; see
 `mucsvc.storage.interface` for which call goes with which room change and
 `mucsvc.storage.sqlite` for what "durable" means here.
 """

@@ -13,8 +13,8 @@ does), the time the room received the message, and the archive's order.
 Paging by id, by time and "the last N" are then all ranges of one index.
 
 The archive is never held in memory: queries read the store.  Stores may
-return Deferreds from any method (a network database will); the SQLite and
-memory archives return plain values.
+return Deferreds from any method (the PostgreSQL archive does, once its
+link is started); the SQLite and memory archives return plain values.
 """
 
 from __future__ import annotations

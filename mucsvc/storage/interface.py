@@ -30,8 +30,9 @@ An operation that changes several things at once (a configuration form
 with owner lists, a batch of affiliation changes, a room made persistent)
 hands them to `apply` as `Write` records, committed in one transaction:
 all or none.  The single-write methods are shorthands for `apply` of one.
-`apply` may return a Deferred (a network database will); the stores here
-return plain values, so the hot path costs no Deferred.
+`apply` may return a Deferred: the PostgreSQL store does once started
+(`mucsvc.storage.pg_rooms`), for every method; the SQLite and memory
+stores return plain values, so their hot path costs no Deferred.
 
 Calls naming a room that is not stored raise `RoomNotStored` (except
 `delete_room`, for which "already gone" is success).  Values go in and come

@@ -2,10 +2,11 @@
 
 One random 32-byte value per service, from which the keys of occupant ids
 (XEP-0421) and of IQ relay tags are derived (`mucsvc.muc.derive_key`): ids
-stay the same across restarts as long as the file does.  It lives in a
-file of its own, readable by the service only, so that a room store on
-another machine (a database shared by several processes) never holds it,
-and a copy of the rooms does not give away the key.
+stay the same across restarts as long as the file does.  Beside an
+SQLite file it lives in a file of its own, readable by the service only,
+so that a copy of the rooms does not give away the key.  With PostgreSQL
+it is a row of the database (`mucsvc.storage.pg_secret`), shared by every
+process using it, unless ``service_secret_file`` names a file.
 """
 
 from __future__ import annotations

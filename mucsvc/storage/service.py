@@ -1,20 +1,41 @@
 """The ``storage`` service: owns the room store for the life of the process."""
 
 from twisted.application import service
+from twisted.internet import defer
 
 
 class StorageService(service.Service):
     """Closes the store (and the archive) when the process stops, after the
-    services using them."""
+    services using them.  ``link``: the `DatabaseLink` of a PostgreSQL
+    store, started (calls return Deferreds from then on) when the service
+    starts, after the rooms were loaded; None for SQLite and memory."""
 
-    def __init__(self, store, archive=None):
+    def __init__(self, store, archive=None, link=None, reactor=None):
         self.store = store
         self.archive = archive
+        self.link = link
+        self._reactor = reactor
+
+    def startService(self):
+        super().startService()
+        if self.link is not None and not self.link.started:
+            reactor = self._reactor
+            if reactor is None:
+                from twisted.internet import reactor
+            self.link.start(reactor, reactor.callFromThread)
+
+    def database(self) -> dict | None:
+        """The database link's state (``/health``, ``/metrics``), or None."""
+        return None if self.link is None else self.link.as_dict()
 
     def stopService(self):
-        result = super().stopService()
+        super().stopService()
+        closing = []
         if not self.store.closed:
-            self.store.close()
+            closing.append(self.store.close())
         if self.archive is not None:
-            self.archive.close()
-        return result
+            closing.append(self.archive.close())
+        closing = [d for d in closing if isinstance(d, defer.Deferred)]
+        if closing:
+            return defer.gatherResults(closing).addCallback(lambda _: None)
+        return None

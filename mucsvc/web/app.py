@@ -29,20 +29,24 @@ class WebApp:
     ``POST /muc_kick`` (with ``muc``, the ``muc`` service, and the required
     ``kick_authorization``); ``POST /muc_moderate`` (when
     ``moderate_authorization`` is given); ``GET /metrics`` (``traffic``: the
-    stanza counts)."""
+    stanza counts).  ``database``: the PostgreSQL `DatabaseLink`, whose
+    state both show (``/health`` answers 503 while it is down too: changes
+    are refused then)."""
 
     app = Klein()
     log = Logger()
 
     def __init__(self, link, muc=None, *, kick_authorization=None, traffic=None,
-                 moderate_authorization=None):
+                 moderate_authorization=None, database=None):
         self.link = link
+        self.database = database
         self.kicks = KickEndpoint(muc, kick_authorization) if muc is not None else None
         self.moderation = (ModerateEndpoint(muc, moderate_authorization)
                            if muc is not None and moderate_authorization is not None else None)
         self.metrics = Metrics(link, traffic, muc,
                                self.kicks.results if self.kicks is not None else None,
-                               self.moderation.results if self.moderation is not None else None)
+                               self.moderation.results if self.moderation is not None else None,
+                               database=database)
 
     def resource(self):
         return self.app.resource()
@@ -50,7 +54,12 @@ class WebApp:
     @app.route("/health", methods=["GET", "HEAD"])
     def health(self, request):
         status = 200 if self.link.is_up else 503
-        return json_response(request, status, {"component": self.link.as_dict()})
+        document = {"component": self.link.as_dict()}
+        if self.database is not None:
+            document["database"] = self.database.as_dict()
+            if not self.database.is_up:
+                status = 503
+        return json_response(request, status, document)
 
     @app.route("/muc_kick", methods=None)  # every method: the endpoint answers 405 itself
     def muc_kick(self, request):

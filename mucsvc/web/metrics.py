@@ -25,8 +25,10 @@ class ServiceCollector(Collector):
     when the app serves no rooms; their metrics are then left out.
     """
 
-    def __init__(self, link, traffic: TrafficStats, muc=None, kicks=None, moderations=None):
+    def __init__(self, link, traffic: TrafficStats, muc=None, kicks=None, moderations=None,
+                 database=None):
         self.link = link
+        self.database = database
         self.traffic = traffic
         self.muc = muc
         self.kicks = kicks
@@ -87,6 +89,17 @@ class ServiceCollector(Collector):
         yield CounterMetricFamily("mucsvc_component_reconnects",
                                   "Times the component link came back up after the first",
                                   value=self.link.reconnects)
+        if self.database is not None:
+            yield GaugeMetricFamily("mucsvc_database_up",
+                                    "1 while the PostgreSQL database answers",
+                                    value=1 if self.database.is_up else 0)
+            if self.database.since is not None:
+                yield GaugeMetricFamily("mucsvc_database_state_since_seconds",
+                                        "When the database link last went up or down "
+                                        "(seconds since the epoch)", value=self.database.since)
+            yield CounterMetricFamily("mucsvc_database_reconnects",
+                                      "Times the database link came back after a loss",
+                                      value=self.database.reconnects)
 
 
 def _by_kind(name: str, documentation: str, counts) -> CounterMetricFamily:
@@ -100,10 +113,11 @@ class Metrics:
     """The ``/metrics`` page: a registry of its own around :class:`ServiceCollector`."""
 
     def __init__(self, link, traffic: TrafficStats | None = None, muc=None, kicks=None,
-                 moderations=None):
+                 moderations=None, database=None):
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(ServiceCollector(
-            link, traffic if traffic is not None else TrafficStats(), muc, kicks, moderations))
+            link, traffic if traffic is not None else TrafficStats(), muc, kicks, moderations,
+            database))
 
     def render(self, request) -> bytes:
         """The text format the scraper asks for (OpenMetrics or Prometheus 0.0.4)."""

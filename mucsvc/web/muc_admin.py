@@ -113,7 +113,7 @@ class MucAdminApi:
         return json_response(request, 200, self._affiliations(self._room(room)))
 
     @app.route("/rooms/<room>/archive", methods=["GET"])
-    def room_archive(self, request, room):
+    async def room_archive(self, request, room):
         self._check(request)
         found = self._room(room)
         after, before = _message_id(request, "after"), _message_id(request, "before")
@@ -121,6 +121,8 @@ class MucAdminApi:
                              last=before is not None and after is None)
         try:
             page = self.muc.app.archive_query(found, None, query)
+            if isinstance(page, defer.Deferred):  # an archive that answers later
+                page = await page
         except ArchiveItemNotFound:
             raise Refused(404, "No such message in the room's archive") from None
         return json_response(request, 200, {
@@ -319,7 +321,7 @@ class MucAdminApi:
         if isinstance(error, Refused):
             return json_error(request, error.status, error.message)
         if isinstance(error, StoreFailed):
-            return json_error(request, 503, "The change could not be stored")
+            return json_error(request, 503, error.text or "The change could not be stored")
         if isinstance(error, MucError):
             return json_error(request, http_status(error), error.text or type(error).__name__)
         if isinstance(error, RequestRedirect):

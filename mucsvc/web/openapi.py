@@ -94,9 +94,11 @@ def document() -> dict:
         "servers": [{"url": "http://127.0.0.1:5280"}],
         "paths": {
             "/health": {"get": {
-                "summary": "The component link's state", "tags": ["service"],
-                "responses": {"200": _json(_ref("Health"), "the link is up"),
-                              "503": _json(_ref("Health"), "the link is down")}}},
+                "summary": "The component link's state (and the PostgreSQL database's)",
+                "tags": ["service"],
+                "responses": {"200": _json(_ref("Health"), "the link (and database) is up"),
+                              "503": _json(_ref("Health"),
+                                           "the link (or the database) is down")}}},
             "/metrics": {"get": {
                 "summary": "Prometheus metrics", "tags": ["service"],
                 "responses": {"200": {"description": "Prometheus text exposition format",
@@ -260,7 +262,10 @@ def document() -> dict:
                 "Error": _object({"error": _STRING}, ("error",)),
                 "Health": _object({"component": _object({
                     "state": {"type": "string", "enum": ["up", "down"]}, "since": _STRING,
-                    "reconnects": _INTEGER, "last_error": _STRING})}),
+                    "reconnects": _INTEGER, "last_error": _STRING}),
+                    "database": _object({
+                        "state": {"type": "string", "enum": ["up", "down"]},
+                        "since": _STRING, "reconnects": _INTEGER, "last_error": _STRING})}),
                 "Hats": _object({"hats": {"type": "object", "additionalProperties": {
                     "type": "object"}}}, ("hats",)),
                 "RoomHats": _object({"hats": {"type": "array", "items": _object(

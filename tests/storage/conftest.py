@@ -1,14 +1,25 @@
-"""One fixture, ``store``, that runs each interface test against both
-implementations; ``stores`` makes more of the same kind and reopens."""
+"""One fixture, ``store``, that runs each interface test against every
+implementation (memory, SQLite, and PostgreSQL on the test run's throwaway
+cluster, see `tests.postgresql`); ``stores`` makes more of the same kind
+and reopens."""
 
 import pytest
 
 from tests.storage.helpers import Stores
 
+KINDS = ["memory", "sqlite", "postgresql"]
 
-@pytest.fixture(params=["memory", "sqlite"])
+
+def databases(request, kind=None):
+    """A maker of fresh PostgreSQL databases, for the ``postgresql`` kind."""
+    if (kind or request.param) != "postgresql":
+        return None
+    return request.getfixturevalue("postgresql").database
+
+
+@pytest.fixture(params=KINDS)
 def stores(request, tmp_path):
-    made = Stores(request.param, tmp_path)
+    made = Stores(request.param, tmp_path, databases(request))
     yield made
     made.close_all()
 

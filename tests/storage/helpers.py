@@ -58,18 +58,36 @@ def only_room(store):
 
 class Stores:
     """Makes stores of one kind; ``reopen`` gives the store a new process
-    would see (a new SQLite object on the same file; the memory store has
-    nothing beyond its object, so it is itself)."""
+    would see (a new SQLite object on the same file, a new connection to
+    the same PostgreSQL database; the memory store has nothing beyond its
+    object, so it is itself).  ``databases``: makes a fresh PostgreSQL
+    database and returns its URL (for the ``postgresql`` kind)."""
 
-    def __init__(self, kind: str, tmp_path):
+    def __init__(self, kind: str, tmp_path, databases=None):
         self.kind = kind
         self.path = tmp_path / "rooms.sqlite"
         self.opened = []
+        self._databases = databases
+        self._urls = {}
+        self.inline = None
+
+    def url(self, name: str | None = None) -> str:
+        if name not in self._urls:
+            self._urls[name] = self._databases()
+        return self._urls[name]
 
     def open(self, name: str | None = None):
-        """A store on the usual file, or on a file of its own (``name``)."""
-        path = self.path if name is None else self.path.with_name(name)
-        store = SQLiteRoomStore(path) if self.kind == "sqlite" else MemoryRoomStore()
+        """A store on the usual file (database), or on one of its own (``name``)."""
+        if self.kind == "postgresql":
+            from mucsvc.storage.pg_rooms import PostgreSQLRoomStore
+            from tests.storage.deferred import Inline, Synchronous, started_link
+            if self.inline is None:
+                self.inline = Inline()
+            store = Synchronous(PostgreSQLRoomStore(started_link(self.url(name), self.inline)),
+                                self.inline)
+        else:
+            path = self.path if name is None else self.path.with_name(name)
+            store = SQLiteRoomStore(path) if self.kind == "sqlite" else MemoryRoomStore()
         self.opened.append(store)
         return store
 

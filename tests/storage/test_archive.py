@@ -1,4 +1,5 @@
-"""The archive contract, run against the memory and the SQLite archive."""
+"""The archive contract, run against the memory, the SQLite and the
+PostgreSQL archive (on the test run's throwaway cluster)."""
 
 import os
 import sqlite3
@@ -10,7 +11,10 @@ from mucsvc.storage.archive import (
 )
 from mucsvc.storage.memory_archive import MemoryArchive
 from mucsvc.storage.sqlite import SQLiteRoomStore
+from mucsvc.storage.pg_archive import PostgreSQLArchive
 from mucsvc.storage.sqlite_archive import SQLiteArchive
+from tests.storage.conftest import databases
+from tests.storage.deferred import Inline, Synchronous, started_link
 
 ROOM = "garden@muc.example.org"
 OTHER = "tower@muc.example.org"
@@ -23,15 +27,33 @@ def message(seq, room=ROOM, nick="romeo", body="hi"):
 
 
 class Archives:
-    def __init__(self, kind, tmp_path):
+    def __init__(self, kind, tmp_path, databases=None):
         self.kind = kind
         self.path = tmp_path / "rooms.sqlite"
         self.opened = []
+        self.url = databases() if kind == "postgresql" else None
+        self.inline = Inline()
 
     def open(self):
-        archive = MemoryArchive() if self.kind == "memory" else SQLiteArchive(self.path)
+        if self.kind == "postgresql":
+            archive = Synchronous(PostgreSQLArchive(started_link(self.url, self.inline)),
+                                  self.inline)
+        else:
+            archive = MemoryArchive() if self.kind == "memory" else SQLiteArchive(self.path)
         self.opened.append(archive)
         return archive
+
+    def rows(self) -> int:
+        """Rows in the archive's table, dropped rooms' included."""
+        if self.kind == "sqlite":
+            conn = sqlite3.connect(self.path)
+            try:
+                return conn.execute("SELECT count(*) FROM archive").fetchone()[0]
+            finally:
+                conn.close()
+        import psycopg
+        with psycopg.connect(self.url) as conn:
+            return conn.execute("SELECT count(*) FROM muc_archive").fetchone()[0]
 
     def reopen(self, archive):
         if self.kind == "memory":
@@ -44,9 +66,9 @@ class Archives:
             archive.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def archives(request, tmp_path):
-    made = Archives(request.param, tmp_path)
+    made = Archives(request.param, tmp_path, databases(request))
     yield made
     made.close_all()
 
@@ -189,15 +211,16 @@ def test_a_dropped_room_is_gone_at_once_and_a_new_one_starts_empty(archives, arc
     assert seqs(archive.query(ROOM, ArchiveQuery())) == [T0 + 99_000_000]
 
 
-def test_purge_reclaims_dropped_rows_in_bounded_batches(tmp_path):
-    archive = SQLiteArchive(tmp_path / "a.sqlite")
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_purge_reclaims_dropped_rows_in_bounded_batches(request, tmp_path, kind):
+    archives = Archives(kind, tmp_path, databases(request, kind))
+    archive = archives.open()
     fill(archive, 25)
     archive.drop_room(ROOM)
-    rows = lambda: archive._conn.execute("SELECT count(*) FROM archive").fetchone()[0]  # noqa: E731
-    assert archive.purge(10) == 10 and rows() == 15
-    assert archive.purge(10) == 10 and archive.purge(10) == 5 and rows() == 0
+    assert archive.purge(10) == 10 and archives.rows() == 15
+    assert archive.purge(10) == 10 and archive.purge(10) == 5 and archives.rows() == 0
     assert archive.purge(10) == 0
-    archive.close()
+    archives.close_all()
 
 
 def test_expiry_deletes_the_oldest_in_bounded_batches(archive):

@@ -1,6 +1,8 @@
-"""The memory store behaves exactly like the SQLite one: the same random
-sequence of calls gives the same results, the same errors and the same
-stored state after every call."""
+"""The memory store behaves exactly like the SQLite and the PostgreSQL
+ones: the same random sequence of calls gives the same results, the same
+errors and the same stored state after every call."""
+
+import pytest
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -50,14 +52,32 @@ def outcome(store, call):
         return ("raised", type(e))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(calls, max_size=25))
-def test_same_calls_same_results(sequence):
+@pytest.fixture(scope="module")
+def postgresql_store(postgresql):
+    """One PostgreSQL store for every example, emptied before each."""
+    from mucsvc.storage.pg_rooms import PostgreSQLRoomStore
+    from tests.storage.deferred import Inline, Synchronous, started_link
+    inline = Inline()
+    store = Synchronous(PostgreSQLRoomStore(started_link(postgresql.database(), inline)), inline)
+    yield store
+    store.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(sequence=st.lists(calls, max_size=25))
+def test_same_calls_same_results(postgresql_store, sequence):
     memory, sqlite = MemoryRoomStore(), SQLiteRoomStore(":memory:")
+    postgresql = postgresql_store
+    postgresql._inline.wait(postgresql.wrapped.link.run(
+        lambda conn: conn.execute("TRUNCATE muc_rooms, muc_tombstones CASCADE")))
     try:
         for call in sequence:
-            assert outcome(memory, call) == outcome(sqlite, call), call
-            assert snapshot(memory) == snapshot(sqlite)
-            assert memory.load_tombstones() == sqlite.load_tombstones()
+            expected = outcome(memory, call)
+            assert outcome(sqlite, call) == expected, call
+            assert outcome(postgresql, call) == expected, call
+            assert snapshot(memory) == snapshot(sqlite) == snapshot(postgresql)
+            assert memory.load_tombstones() == sqlite.load_tombstones() == \
+                postgresql.load_tombstones()
     finally:
         sqlite.close()
