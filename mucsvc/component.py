@@ -33,8 +33,12 @@ class MUCComponent(component.Component):
 
     log = Logger()
 
-    def __init__(self, host, port, jid, secret, reactor=None, link=None, log_traffic=False):
+    def __init__(self, host, port, jid, secret, reactor=None, link=None, log_traffic=False,
+                 hold=False):
         super().__init__(host, port, jid, secret)
+        #: Do not connect when the service starts, only at `connect` (a
+        #: standby connects once it holds a component slot).
+        self.hold = hold
         if reactor is None:
             from twisted.internet import reactor
         self._reactor = reactor
@@ -135,6 +139,29 @@ class MUCComponent(component.Component):
                          f"{reason.getErrorMessage()} (check jid and component_secret)")
         if self.xmlstream is not None:
             self.xmlstream.transport.loseConnection()
+
+    def startService(self):
+        if self.hold:
+            service.Service.startService(self)
+        else:
+            super().startService()
+
+    def connect(self) -> None:
+        """Connect now (a held component, once it may)."""
+        if self.running and self._connection is None:
+            self._connection = self._getConnection()
+
+    def fence(self) -> None:
+        """Close the link at once and never reconnect: this process must
+        not serve any more (its slot lease ran out)."""
+        self.factory.stopTrying()
+        if self.xmlstream is not None and self.xmlstream.transport is not None:
+            self.xmlstream.transport.abortConnection()
+        if self._connection is not None:
+            try:
+                self._connection.disconnect()
+            except Exception:
+                self.log.failure("closing the component connection")
 
     def stopService(self):
         """Stop reconnecting and close the link, whether or not it ever came up."""

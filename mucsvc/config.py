@@ -91,6 +91,11 @@ class Config:
     muc_tombstone_expiry: int | float = 86400 * 31
     # Room avatars (XEP-0486): the largest image, decoded.
     muc_avatar_max_bytes: int = 64 * 1024
+    # Several processes behind ejabberd sharing one PostgreSQL database:
+    # ejabberd's component_number, and the slot leases' timing.
+    component_slots: int = 1
+    component_slot_renewal: float = 2.0
+    component_slot_lease: float = 6.0
 
 
 # key -> (accepted Python types, description of the type for messages)
@@ -140,6 +145,9 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "muc_tombstones": ((bool,), "true or false"),
     "muc_tombstone_expiry": ((int, float), "a number of seconds"),
     "muc_avatar_max_bytes": ((int,), "a number of bytes"),
+    "component_slots": ((int,), "an integer (ejabberd's component_number)"),
+    "component_slot_renewal": ((int, float), "a number of seconds"),
+    "component_slot_lease": ((int, float), "a number of seconds"),
     "component_secret_file": ((str,), "a file path"),
     "http_muc_kick_authorization_header_file": ((str,), "a file path"),
     "http_muc_hats_authorization_header_file": ((str,), "a file path"),
@@ -227,6 +235,7 @@ def parse_config(
     if "admins" in values:
         values["admins"] = tuple(_bare_jid("admins", a) for a in values["admins"])
     _check_muc_settings(values, values["jid"])
+    _check_slots(values)
     for key in ("http_muc_hats_authorization_header", "http_muc_moderate_authorization_header",
                 "http_muc_admin_authorization_header"):
         if key in values:
@@ -357,6 +366,31 @@ def _check_muc_settings(values: dict, service_jid: str) -> None:
                 raise ConfigError("restrict_room_creation", f"{domain!r} is not a domain")
             domains.append(parsed)
         values["restrict_room_creation"] = tuple(domains)
+
+
+def _check_slots(values: dict) -> None:
+    """``component_slots`` above 1 shares the rooms through the database
+    (PostgreSQL only), and a lease must outlast two renewals: a holder
+    stops serving ``lease - renewal`` seconds after its last renewal, which
+    must leave it at least one more attempt."""
+    slots = values.get("component_slots", 1)
+    if slots < 1 or slots > 1000:
+        raise ConfigError("component_slots", f"must be 1 to 1000 (ejabberd's component_number), "
+                                              f"not {slots}")
+    renewal = values.get("component_slot_renewal", Config.component_slot_renewal)
+    lease = values.get("component_slot_lease", Config.component_slot_lease)
+    for key, value in (("component_slot_renewal", renewal), ("component_slot_lease", lease)):
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(key, f"must be a positive number of seconds, not {value}")
+    if lease <= 2 * renewal:
+        raise ConfigError("component_slot_lease", f"must be more than twice "
+                                                   f"component_slot_renewal ({renewal}), not {lease}")
+    if slots > 1:
+        from mucsvc.storage.backends import is_postgresql
+        if not is_postgresql(values.get("storage", Config.storage)):
+            raise ConfigError("component_slots", "several slots share the rooms through a "
+                                                  "PostgreSQL database: set storage to a "
+                                                  "postgresql:// URL")
 
 
 _UNITS = {"": 1, "d": 86400, "w": 7 * 86400, "m": 31 * 86400, "y": 365.2425 * 86400}

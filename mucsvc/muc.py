@@ -44,7 +44,8 @@ def derive_key(secret: bytes, purpose: bytes) -> bytes:
 class MUCService(service.Service):
     """Named ``muc`` in the service tree.  ``secret``: the service secret
     (`mucsvc.storage.secret`) the keys of occupant ids and IQ relay tags are
-    derived from; random when not given."""
+    derived from; random when not given.  ``load_now``: restore the stored
+    rooms at once (one process), or when `load` is called."""
 
     log = Logger()
 
@@ -52,7 +53,7 @@ class MUCService(service.Service):
                  store=None, batch_send=None, secret: bytes | None = None,
                  hats_legacy_element: bool = False, archive=None,
                  archive_flush_interval: float = 0.1, archive_expires_after: float | None = None,
-                 max_archive_results: int = 50):
+                 max_archive_results: int = 50, load_now: bool = True):
         self.clock = clock
         if secret is None:  # nothing to keep ids stable with (tests)
             secret = os.urandom(32)
@@ -65,11 +66,7 @@ class MUCService(service.Service):
         writes = RoomWrites(lambda payload: payload.text, Outgoing.from_text)
         self.app = MucApplication(self.rooms, store, writes, clock, self.archive,
                                   texts=RetractionTexts())
-        restored, tombstones = self.app.restore(history_replay, archived_text)
-        if restored:
-            self.log.info("restored {count} persistent rooms", count=restored)
-        if tombstones:
-            self.log.info("restored {count} tombstones of destroyed rooms", count=tombstones)
+        self.loaded = False
         self.handler = RoomsHandler(self.app, send, derive_key(secret, b"iq-relay"),
                                     batch_send=batch_send,
                                     hats=HatsElements(legacy=hats_legacy_element),
@@ -79,6 +76,31 @@ class MUCService(service.Service):
         self.app.listen(self.events)
         self._expiry = task.LoopingCall(self.housekeeping)
         self._expiry.clock = clock
+        self._shared = not load_now
+        if load_now:
+            self.load()
+
+    def load(self) -> None:
+        """Bring back the stored rooms and tombstones, and take the
+        archive's newest message number as the floor of new ones.
+
+        At construction, unless ``load_now`` is false: then (several
+        processes sharing one database, `mucsvc.slot_service`) when this
+        process takes a component slot, so that it serves what the database
+        holds at that moment, and numbers stay increasing in a room that
+        moved here.  Archives of rooms not stored are then left alone: they
+        may be another live process's temporary rooms."""
+        restored, tombstones = self.app.restore(history_replay, archived_text,
+                                                forget_orphans=not self._shared)
+        if self.archive is not None:
+            self.archive.ids.raise_floor(self.archive.archive.newest_seq())
+        self.loaded = True
+        if restored:
+            self.log.info("restored {count} persistent rooms", count=restored)
+        if tombstones:
+            self.log.info("restored {count} tombstones of destroyed rooms", count=tombstones)
+        if self.running and not self._expiry.running:
+            self._expiry.start(EXPIRY_INTERVAL, now=False)
 
     def public_rooms(self):
         """``(room JID, name)`` of the rooms listed in service discovery."""
@@ -114,7 +136,8 @@ class MUCService(service.Service):
 
     def startService(self):
         super().startService()
-        self._expiry.start(EXPIRY_INTERVAL, now=False)
+        if self.loaded:
+            self._expiry.start(EXPIRY_INTERVAL, now=False)
 
     def stopService(self):
         """On shutdown occupants are told (332) while the link is still up:

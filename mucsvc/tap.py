@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from twisted.application import service, strports
 from twisted.python import usage
@@ -22,7 +23,9 @@ from mucsvc.hats.room_commands import RoomHatCommands
 from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
 from mucsvc.settings import service_limits
+from mucsvc.slot_service import SlotService
 from mucsvc.storage import StorageError, StoreDamaged, backends
+from mucsvc.storage.pg_slots import SlotTokens
 from mucsvc.storage.secret import SecretError
 from mucsvc.storage.service import StorageService
 from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
@@ -122,9 +125,10 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
 
     root = service.MultiService()
 
+    shared = config.component_slots > 1  # several processes, one database
     component = MUCComponent(
         config.component_host, config.component_port, config.jid,
-        config.component_secret, reactor=reactor, log_traffic=config.log_traffic)
+        config.component_secret, reactor=reactor, log_traffic=config.log_traffic, hold=shared)
     component.setName("component")
     component.setServiceParent(root)
     # Every stanza out passes the component's send (the room broadcasts and
@@ -140,7 +144,7 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         store.close()
         raise ConfigError("storage", f"cannot open the archive in "
                                      f"{backends.shown(config.storage)!r}: {e}") from None
-    storage = StorageService(store, archive, getattr(store, "link", None), reactor)
+    storage = StorageService(store, archive, getattr(store, "link", None), reactor, hold=shared)
     storage.setName("storage")
     storage.setServiceParent(root)
 
@@ -151,7 +155,8 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
                          hats_legacy_element=config.muc_hats_legacy_element,
                          archive=archive, archive_flush_interval=config.muc_log_flush_interval,
                          archive_expires_after=expiry_seconds(config.muc_log_expires_after),
-                         max_archive_results=config.max_archive_query_results)
+                         max_archive_results=config.max_archive_query_results,
+                         load_now=not shared)
     except StorageError as e:  # a damaged file shows when the rooms are read
         store.close()
         raise ConfigError("storage", str(e)) from None
@@ -176,8 +181,24 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     router = StanzaRouter(config.jid, service_handler, muc.handler, traffic=traffic)
     router.setHandlerParent(component)
 
+    slots = None
+    if shared:
+        try:
+            tokens = SlotTokens(config.storage, config.component_slots, config.component_slot_lease)
+        except Exception as e:
+            store.close()
+            raise ConfigError("storage", f"cannot open {backends.shown(config.storage)!r} for "
+                                         f"the slot leases: "
+                                         f"{_without_password(e, config.storage)}") from None
+        slots = SlotService(tokens, component, storage, muc, reactor,
+                            renewal=config.component_slot_renewal,
+                            lease=config.component_slot_lease, stop_process=reactor.stop,
+                            monotonic=time.monotonic)
+        slots.setName("slots")
+        slots.setServiceParent(root)
+
     app = WebApp(component.link, muc, kick_authorization=config.http_muc_kick_authorization_header,
-                 traffic=traffic, database=storage.link,
+                 traffic=traffic, database=storage.link, slots=slots,
                  moderate_authorization=config.http_muc_moderate_authorization_header)
     guards = {b"/muc_kick": app.kicks.authorization}
     body_limits = []

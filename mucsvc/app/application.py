@@ -85,7 +85,7 @@ class MucApplication:
     def now(self) -> float:
         return self.clock.seconds()
 
-    def restore(self, replay=None, archived_text=None) -> tuple:
+    def restore(self, replay=None, archived_text=None, forget_orphans: bool = True) -> tuple:
         """Bring back the stored rooms and tombstones (at start-up):
         ``(rooms, tombstones)`` restored.
 
@@ -96,13 +96,17 @@ class MucApplication:
         batch was written) are archived, ``archived_text(entry, room JID)``
         giving the archive's text of a history entry: the history, written
         with every message, is what makes the archive survive a crash.
+        ``forget_orphans``: drop the archives of rooms not stored (false
+        when other processes share the store: they are its temporary rooms).
         """
         if self.store is None:
-            self._forget_orphan_archives()
+            if forget_orphans:
+                self._forget_orphan_archives()
             return 0, 0
         count = self.writes.restore(self.store, self.rooms)
         tombstones = self.writes.restore_tombstones(self.store, self.rooms)
-        self._forget_orphan_archives()
+        if forget_orphans:
+            self._forget_orphan_archives()
         if self.archive is not None and replay is not None:
             for room in self.rooms.rooms():
                 if self.archives(room):

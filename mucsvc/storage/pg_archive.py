@@ -13,7 +13,10 @@ room already has (a room moved to a process whose clock is behind, and
 it handed out the very same microsecond), the message is not lost nor is
 the batch refused for ever: it is stored under the next number above the
 room's newest, with a log line (the stanza id clients saw live then
-differs from the archive's for that one message).  A room's rows are
+differs from the archive's for that one message).  A number taken by a
+message of the same nick and author is that message (recovered from the
+history by the process a room moved to, see `MucApplication.restore`):
+it is not stored twice.  A room's rows are
 found by its number, looked up by JID in each transaction (nothing is
 cached), so another process's changes to the room numbers are seen.
 """
@@ -173,22 +176,31 @@ def _append(conn, messages) -> None:
             if cursor.fetchone() is None:
                 taken.append(row)
             cursor.nextset()
-        for row in taken:
-            _renumbered(conn, row)
-        for row in rows:
+        stored = [row for row in rows if row not in taken]
+        stored += [row for row in taken if _renumbered(conn, row)]
+        for row in stored:
             added[row[0]] = added.get(row[0], 0) + 1
         cursor.executemany("UPDATE muc_archive_rooms SET messages = messages + %s WHERE id = %s",
                            [(n, number) for number, n in added.items()])
 
 
-def _renumbered(conn, row) -> None:
-    """Store ``row`` whose (room, seq) is taken under the room's next free number."""
+def _renumbered(conn, row) -> bool:
+    """Store ``row`` whose (room, seq) is taken under the room's next free
+    number; or, when the row there has the same nick and author, take it
+    for the same message (a process that took the room over recovered it
+    from the history first) and give it this payload: False then."""
     number, seq, *rest = row
+    same = conn.execute("UPDATE muc_archive SET payload = %s, retracted = %s WHERE room = %s"
+                        " AND seq = %s AND nick = %s AND author = %s",
+                        (row[4], row[5], number, seq, row[2], row[3])).rowcount
+    if same:
+        return False
     new = conn.execute("INSERT INTO muc_archive (room, seq, nick, author, payload, retracted)"
                        " SELECT %s, max(seq) + 1, %s, %s, %s, %s FROM muc_archive WHERE room = %s"
                        " RETURNING seq", (number, *rest, number)).fetchone()[0]
     log.warn("archive: message number {seq} was taken in room {room}; stored as {new}",
              seq=seq, room=number, new=new)
+    return True
 
 
 def _query(conn, room_jid, query) -> ArchivePage:

@@ -108,6 +108,19 @@ CREATE TABLE muc_avatars (
 """
 
 
+# v4: the component slot leases of several processes behind ejabberd
+# (`mucsvc.storage.pg_slots`): one row per slot, made when first claimed;
+# ``expires`` is in the database's time, so no two processes' clocks are
+# ever compared.
+_V4 = """
+CREATE TABLE muc_component_slots (
+    slot    integer PRIMARY KEY,
+    holder  text,
+    expires timestamptz NOT NULL DEFAULT '-infinity'
+)
+"""
+
+
 def _script(text: str):
     def step(conn):
         for statement in (s.strip() for s in text.split(";")):
@@ -117,7 +130,7 @@ def _script(text: str):
 
 
 #: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
-MIGRATIONS = [_script(_V1), _script(_V2), _script(_V3)]
+MIGRATIONS = [_script(_V1), _script(_V2), _script(_V3), _script(_V4)]
 
 
 def current_version() -> int:

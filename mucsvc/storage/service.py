@@ -10,14 +10,21 @@ class StorageService(service.Service):
     store, started (calls return Deferreds from then on) when the service
     starts, after the rooms were loaded; None for SQLite and memory."""
 
-    def __init__(self, store, archive=None, link=None, reactor=None):
+    def __init__(self, store, archive=None, link=None, reactor=None, hold: bool = False):
         self.store = store
         self.archive = archive
         self.link = link
         self._reactor = reactor
+        #: Leave the link in its waiting mode until `start_link` (a standby
+        #: reads the rooms when it takes a component slot, not before).
+        self.hold = hold
 
     def startService(self):
         super().startService()
+        if not self.hold:
+            self.start_link()
+
+    def start_link(self) -> None:
         if self.link is not None and not self.link.started:
             reactor = self._reactor
             if reactor is None:

@@ -37,9 +37,10 @@ class WebApp:
     log = Logger()
 
     def __init__(self, link, muc=None, *, kick_authorization=None, traffic=None,
-                 moderate_authorization=None, database=None):
+                 moderate_authorization=None, database=None, slots=None):
         self.link = link
         self.database = database
+        self.slots = slots
         self.kicks = KickEndpoint(muc, kick_authorization) if muc is not None else None
         self.moderation = (ModerateEndpoint(muc, moderate_authorization)
                            if muc is not None and moderate_authorization is not None else None)
@@ -59,6 +60,12 @@ class WebApp:
             document["database"] = self.database.as_dict()
             if not self.database.is_up:
                 status = 503
+        if self.slots is not None:
+            # A standby is well and waiting for a slot: 200, its component
+            # link down by design.
+            document["slot"] = self.slots.as_dict()
+            if self.slots.standby:
+                status = 200 if self.slots.lease.last_error is None else 503
         return json_response(request, status, document)
 
     @app.route("/muc_kick", methods=None)  # every method: the endpoint answers 405 itself

@@ -41,10 +41,11 @@ def tables(url) -> set:
 def test_a_new_database_gets_every_table_at_the_current_version(postgresql):
     url = postgresql.database()
     PostgreSQLRoomStore(url).close()
-    assert version(url) == pg_schema.current_version() == 3
+    assert version(url) == pg_schema.current_version() == 4
     assert {"muc_rooms", "muc_affiliations", "muc_history", "muc_tombstones",
             "muc_service_secret", "muc_archive", "muc_archive_rooms",
-            "muc_archive_dropped", "muc_avatars", "mucsvc_schema"} <= tables(url)
+            "muc_archive_dropped", "muc_avatars", "muc_component_slots",
+            "mucsvc_schema"} <= tables(url)
 
 
 def test_a_version_1_database_migrates_keeping_its_rooms(postgresql):
@@ -155,8 +156,8 @@ def test_an_unreachable_database_is_a_clear_error_at_start(postgresql):
 # ---- the archive's key -------------------------------------------------------------
 
 
-def message(seq, room=ROOM, body="hi"):
-    return ArchivedMessage(seq, room, "romeo", "romeo@example.org", f"<message><body>{body}"
+def message(seq, room=ROOM, body="hi", nick="romeo"):
+    return ArchivedMessage(seq, room, nick, f"{nick}@example.org", f"<message><body>{body}"
                            "</body></message>")
 
 
@@ -176,11 +177,22 @@ def test_two_rooms_may_hold_the_same_number(archive):
 
 def test_a_number_the_room_already_has_is_stored_under_the_next_free_one(archive):
     archive.append([message(10, body="first"), message(20, body="second")])
-    archive.append([message(10, body="again")])  # a clock behind, the very same microsecond
+    # A clock behind, the very same microsecond, another author.
+    archive.append([message(10, body="again", nick="juliet")])
     page = archive.query(ROOM, ArchiveQuery(count=True))
     assert [(m.seq, m.payload.count("again")) for m in page.messages] == [(10, 0), (20, 0),
                                                                           (21, 1)]
     assert page.count == 3
+
+
+def test_a_number_taken_by_the_same_author_is_that_message_and_is_not_stored_twice(archive):
+    # The process a room moved to recovered message 10 from the history
+    # (its text rebuilt); the batch of the process before arrives after.
+    archive.append([message(10, body="rebuilt")])
+    archive.append([message(10, body="live"), message(11, body="next")])
+    page = archive.query(ROOM, ArchiveQuery(count=True))
+    assert [(m.seq, "live" in m.payload) for m in page.messages] == [(10, True), (11, False)]
+    assert page.count == 2
 
 
 def test_a_number_below_the_newest_is_stored_in_its_place(archive):

@@ -1,0 +1,119 @@
+"""The ``slots`` service: serve only while holding a component slot.
+
+With ``component_slots`` above 1, several processes share one PostgreSQL
+database behind ejabberd, which has that many connection slots for the
+domain.  This service holds the process's `SlotLease` and does what each
+change of it means:
+
+- **taking a token** (at start, or later as a standby): read the rooms from
+  the database now (`MUCService.load`: what the process that served the
+  slot before wrote, up to its last acknowledged change), start the
+  database link, then connect to ejabberd, which gives the new connection
+  the free slot;
+- **fenced** (the lease could not be renewed in time): close the component
+  link at once and stop the process, before another process may take the
+  token.  A new start of the process is a standby with nothing in memory;
+  run it under a supervisor that restarts it;
+- **a clean stop**: the token is released once the component link is closed
+  (never before: a standby connecting while this connection still holds
+  ejabberd's slot would get nothing, ever).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.logger import Logger
+
+from mucsvc.slot_lease import HOLDING, STANDBY, SlotLease
+
+#: Seconds a clean stop waits for the component link to close before it
+#: releases the token anyway.
+LINK_CLOSE_WAIT = 2.0
+
+
+def new_holder_id() -> str:
+    """Unique to this start of this process: host, pid, and a random part."""
+    return f"{socket.gethostname()}/{os.getpid()}/{os.urandom(4).hex()}"
+
+
+class SlotService(service.Service):
+    """``tokens``: a `SlotTokens`; ``component``, ``storage``, ``muc``: the
+    services it starts serving with; ``stop_process()``: ends the process
+    (``reactor.stop``)."""
+
+    log = Logger()
+
+    def __init__(self, tokens, component, storage, muc, clock, *, renewal: float, lease: float,
+                 stop_process, monotonic=None, holder: str | None = None):
+        self.tokens = tokens
+        self.component = component
+        self.storage = storage
+        self.muc = muc
+        self.clock = clock
+        self.stop_process = stop_process
+        self.lease = SlotLease(tokens, clock, holder or new_holder_id(), renewal=renewal,
+                               lease=lease, on_acquired=self._acquired, on_fenced=self._fenced,
+                               monotonic=monotonic)
+
+    @property
+    def standby(self) -> bool:
+        return self.lease.state == STANDBY
+
+    @property
+    def serving(self) -> bool:
+        return self.lease.state == HOLDING
+
+    def startService(self):
+        super().startService()
+        self.tokens.start(self.clock, getattr(self.clock, "callFromThread", _now))
+        self.log.info("standby until a component slot token is free (holder {holder})",
+                      holder=self.lease.holder)
+        self.lease.start()
+
+    def _acquired(self, slot: int) -> None:
+        try:
+            self.muc.load()
+        except Exception:
+            self.log.failure("could not load the rooms after taking slot token {slot}", slot=slot)
+            self._fenced("the rooms could not be loaded")
+            return
+        self.storage.start_link()
+        self.component.connect()
+
+    def _fenced(self, why: str) -> None:
+        self.component.fence()
+        self.clock.callLater(0, self.stop_process)
+
+    def stopService(self):
+        super().stopService()
+        d = self._link_closed()
+        d.addCallback(lambda _: self.lease.stop())
+        d.addBoth(lambda _: self.tokens.close())
+        return d
+
+    def _link_closed(self):
+        link = self.component.link
+        if not link.is_up:
+            return defer.succeed(None)
+        d = defer.Deferred()
+        timeout = self.clock.callLater(LINK_CLOSE_WAIT, lambda: d.called or d.callback(None))
+
+        def changed(state):
+            if not link.is_up and not d.called:
+                if timeout.active():
+                    timeout.cancel()
+                d.callback(None)
+        link.observe(changed)
+        return d
+
+    def as_dict(self) -> dict:
+        return self.lease.as_dict()
+
+
+def _now(f, *args):
+    """Deliver at once (a clock without threads: the tests')."""
+    f(*args)
