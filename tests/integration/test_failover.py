@@ -1,0 +1,264 @@
+"""Failover: four ``twistd muc`` processes with one ``jid``, one secret and
+one PostgreSQL database behind a real ejabberd with ``component_number: 3``
+(``component_slots = 3``).
+
+Three processes hold the slot tokens and connect; the fourth is a standby
+that does not connect. ``kill -9`` of a holder: the survivors' rooms carry
+every message meanwhile; ejabberd drops what goes to the dead slot until
+the standby, once the dead holder's lease ran out, takes its token, reads
+the rooms from the database and connects, getting the free slot. Its
+persistent rooms then answer again with their configuration, affiliations
+and archive; their occupants, unknown to the new process, are told so by
+their XEP-0410 self-ping (``not-acceptable``), rejoin and keep their
+occupant ids. The killed process, restarted, finds every token held and
+stays a standby: no room is served twice.
+
+The tests run in order and build on one another's state.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.integration.ejabberd import EjabberdServer
+from tests.integration.muc_process import MucProcess
+from tests.integration.muc_scenarios import (
+    PING_NS, admin_item, affiliations_of, config_submission, create_room, enter, occupant,
+    room_name,
+)
+from tests.integration.archive_scenarios import ARCHIVE_PLUGINS, whole_archive
+from tests.integration.ports import wait_until
+from tests.integration.stanzas import describe, error_condition
+from tests.integration.xmpp_client import (
+    DEFAULT_PASSWORD, StanzaErrorReply, StanzaTimeout, all_logged_in, run,
+)
+
+SLOTS = 3
+RENEWAL, LEASE = 2.0, 6.0
+#: What the move may take: the dead holder's lease, one standby attempt
+#: interval, and reading the rooms and connecting.
+CONNECT_ALLOWANCE = 3.0
+FAILOVER_BOUND = LEASE + RENEWAL + CONNECT_ALLOWANCE
+ROOMS = [f"room{index}" for index in range(9)]
+ADMIN_HEADER = "Bearer failover-admin"
+OCCUPANT_ID_NS = "urn:xmpp:occupant-id:0"
+PING = f"<ping xmlns='{PING_NS}'/>"
+DISCO = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
+BEFORE_KILL = 5
+
+
+@pytest.fixture(scope="module")
+def ejabberd(tmp_path_factory):
+    server = EjabberdServer(tmp_path_factory.mktemp("ejabberd"), component_number=SLOTS)
+    server.start()
+    for user in ("alice", "bob"):
+        server.register(user, DEFAULT_PASSWORD)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def database(postgresql):
+    return postgresql.database()
+
+
+class Fleet:
+    def __init__(self, server, url, workdir):
+        self.server, self.url, self.workdir = server, url, workdir
+        self.processes: dict[str, MucProcess] = {}
+
+    def start(self, name: str, *, holder: bool) -> MucProcess:
+        """Start ``name``; return once it holds a token and its link is up
+        (``holder``), or once it says it is a standby."""
+        process = self.processes.get(name) or MucProcess(
+            self.workdir / name, self.server, storage=self.url, component_slots=SLOTS,
+            component_slot_renewal=RENEWAL, component_slot_lease=LEASE,
+            muc_room_default_persistent=True,
+            http_muc_admin_authorization_header=ADMIN_HEADER)
+        self.processes[name] = process
+        process.start_unchecked()
+        wanted = "holding" if holder else "standby"
+
+        def settled() -> bool:
+            try:
+                status, body = process.health()
+            except OSError:
+                return False
+            state = body.get("slot", {}).get("state")
+            if holder:
+                return status == 200 and state == wanted and body["component"]["state"] == "up"
+            return status == 200 and state == wanted
+        if not wait_until(settled, 20):
+            raise AssertionError(f"{name} is not {wanted}:\n{process.diagnostics()}")
+        return process
+
+    def rooms_of(self, process: MucProcess) -> set[str]:
+        status, body = process.http("GET", "/muc_admin/rooms?max=1000",
+                                    headers={"Authorization": ADMIN_HEADER})
+        assert status == 200, body
+        return {room["jid"].split("@", 1)[0] for room in json.loads(body)["rooms"]}
+
+    def stop_all(self) -> None:
+        for process in reversed(list(self.processes.values())):
+            process.stop()
+
+
+@pytest.fixture(scope="module")
+def fleet(ejabberd, database, tmp_path_factory):
+    fleet = Fleet(ejabberd, database, tmp_path_factory.mktemp("fleet"))
+    try:
+        for name in ("p1", "p2", "p3"):
+            fleet.start(name, holder=True)
+        fleet.start("p4", holder=False)
+        yield fleet
+    finally:
+        fleet.stop_all()
+
+
+@pytest.fixture(scope="module")
+def slots(ejabberd, fleet):
+    by_jid = ejabberd.balancing_slots([f"{room}@{ejabberd.component_domain}" for room in ROOMS])
+    return {jid.split("@", 1)[0]: slot for jid, slot in by_jid.items()}
+
+
+def occupant_id(stanza) -> str | None:
+    element = stanza.xml.find(f"{{{OCCUPANT_ID_NS}}}occupant-id")
+    return element.get("id") if element is not None else None
+
+
+def play(server, body) -> None:
+    async def main():
+        async with all_logged_in(server, "alice", "bob", plugins=ARCHIVE_PLUGINS) as clients:
+            await body(*clients)
+    run(main(), timeout=150)
+
+
+async def talk(alice, bob, room_jid: str, line: str) -> None:
+    alice.send_message(room_jid, line)
+    await bob.expect_message(frm=f"{room_jid}/Alice", type="groupchat", body=line)
+    await alice.expect_message(frm=f"{room_jid}/Alice", type="groupchat", body=line)
+
+
+def test_three_processes_hold_the_slots_and_the_fourth_is_a_standby(ejabberd, fleet):
+    line = f"Accepted external component handshake authentication for {ejabberd.component_domain}"
+    wait_until(lambda: ejabberd.log_text().count(line) >= SLOTS, 10)
+    assert ejabberd.log_text().count(line) == SLOTS, ejabberd.log_tail()
+    tokens = set()
+    for name in ("p1", "p2", "p3"):
+        status, body = fleet.processes[name].health()
+        assert status == 200 and body["slot"]["state"] == "holding", body
+        tokens.add(body["slot"]["token"])
+    assert tokens == {1, 2, 3}
+    status, body = fleet.processes["p4"].health()
+    print("standby /health:", body)
+    assert status == 200 and body["slot"]["state"] == "standby", body
+    assert body["component"]["state"] == "down" and "token" not in body["slot"]
+
+
+def test_a_killed_holders_rooms_come_back_on_the_standby_and_the_others_never_stop(
+        ejabberd, fleet, slots):
+    service = ejabberd.component_domain
+    by_slot = {slot: sorted(r for r in ROOMS if slots[r] == slot) for slot in range(1, SLOTS + 1)}
+    assert all(by_slot.values()), by_slot
+    moved, survivor = by_slot[2][0], by_slot[1][0]
+    moved_jid, survivor_jid = f"{moved}@{service}", f"{survivor}@{service}"
+    p1, p2, p3, p4 = (fleet.processes[n] for n in ("p1", "p2", "p3", "p4"))
+
+    async def body(alice, bob):
+        ids = {}
+        for name in ROOMS:
+            jid = f"{name}@{service}"
+            await create_room(alice, jid, "Alice")
+            await alice.request(jid, config_submission({"muc#roomconfig_roomname": f"Room {name}"}),
+                                type="set")
+            await alice.request(jid, admin_item(jid="bob@localhost", affiliation="member"),
+                                type="set")
+            ids[name] = occupant_id(await enter(bob, jid, "Bob"))
+            await talk(alice, bob, jid, f"hello {name}")
+        spread = {name: fleet.rooms_of(p) for name, p in (("p1", p1), ("p2", p2), ("p3", p3))}
+        print("rooms by process:", {name: sorted(rooms) for name, rooms in spread.items()})
+        assert spread == {f"p{slot}": set(by_slot[slot]) for slot in by_slot}
+        assert fleet.rooms_of(p4) == set(), "the standby read rooms before taking a token"
+
+        said = [f"before the kill {n}" for n in range(BEFORE_KILL)]
+        for line in said:
+            await talk(alice, bob, moved_jid, line)
+
+        p2.kill()
+        killed = time.monotonic()
+        posted = 0
+        answered_after = None
+        while answered_after is None:
+            posted += 1
+            await talk(alice, bob, survivor_jid, f"meanwhile {posted}")  # never interrupted
+            try:
+                await alice.request(moved_jid, DISCO, timeout=0.5)
+            except StanzaTimeout:
+                assert time.monotonic() - killed < FAILOVER_BOUND + 5, p4.diagnostics()
+                continue
+            except StanzaErrorReply as refusal:
+                raise AssertionError(describe(refusal.iq)) from None
+            answered_after = time.monotonic() - killed
+        print(f"failover: {moved} answered again {answered_after:.1f} s after kill -9 "
+              f"(bound {FAILOVER_BOUND:.0f} s); {posted} messages in {survivor} meanwhile")
+        assert answered_after <= FAILOVER_BOUND
+        status, health = p4.health()
+        assert status == 200 and health["slot"] == {"state": "holding", "holder":
+                                                    health["slot"]["holder"], "token": 2}, health
+
+        # The occupants are unknown to the new process: they learn it and rejoin.
+        for client, nick in ((bob, "Bob"), (alice, "Alice")):
+            refusal = await client.request_error(occupant(moved_jid, nick), PING)
+            assert error_condition(refusal) == "not-acceptable", describe(refusal)
+        bob.send_message(moved_jid, "am I still in?")
+        error = await bob.expect_message(frm=moved_jid, type="error")
+        assert error_condition(error) == "not-acceptable", describe(error)
+
+        assert await room_name(alice, moved_jid) == f"Room {moved}"
+        mine = await enter(alice, moved_jid, "Alice")
+        assert {"affiliation": "owner"}.items() <= _item(mine).items(), describe(mine)
+        again = await enter(bob, moved_jid, "Bob")
+        assert occupant_id(again) == ids[moved]
+        assert _item(again)["affiliation"] == "member"
+        lists = await affiliations_of(alice, moved_jid, "owner", "member")
+        assert [i["jid"] for i in lists["owner"]] == ["alice@localhost"]
+        assert [i["jid"] for i in lists["member"]] == ["bob@localhost"]
+        page = await whole_archive(bob, moved_jid)
+        assert [b for b in page.bodies if b and b.startswith("before")] == said, page.describe()
+        await talk(alice, bob, moved_jid, "after the move")
+        for name in by_slot[1] + by_slot[3]:  # the others' rooms, occupants and all
+            await talk(alice, bob, f"{name}@{service}", f"still in {name}")
+
+    play(ejabberd, body)
+
+
+def _item(presence) -> dict:
+    item = presence.xml.find("{http://jabber.org/protocol/muc#user}x/"
+                             "{http://jabber.org/protocol/muc#user}item")
+    assert item is not None, describe(presence)
+    return dict(item.attrib)
+
+
+def test_the_killed_process_restarted_is_a_standby_and_does_not_connect(ejabberd, fleet, slots):
+    line = f"Accepted external component handshake authentication for {ejabberd.component_domain}"
+    accepted = ejabberd.log_text().count(line)
+    p2 = fleet.start("p2", holder=False)
+    time.sleep(RENEWAL * 1.5)  # it tries again, and still finds every token held
+    status, body = p2.health()
+    assert status == 200 and body["slot"]["state"] == "standby" and \
+        body["component"]["state"] == "down", body
+    assert ejabberd.log_text().count(line) == accepted, "the standby connected"
+    service = ejabberd.component_domain
+    moved = sorted(r for r in ROOMS if slots[r] == 2)[0]
+
+    async def body_(alice, bob):
+        jid = f"{moved}@{service}"
+        await enter(alice, jid, "Alice")
+        await enter(bob, jid, "Bob")
+        await talk(alice, bob, jid, "served once")
+        assert bob.unclaimed(lambda s: s.xml.findtext("{jabber:client}body") == "served once") == []
+
+    play(ejabberd, body_)
