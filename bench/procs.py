@@ -296,6 +296,15 @@ def start_twistd(workdir: pathlib.Path, jid: str, secret: str, component_port: i
     return child, http_port
 
 
+def link_up(http_port: int) -> bool:
+    """The component link is up (a standby's ``/health`` is 200 with it down)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/health", timeout=2) as answer:
+            return answer.status == 200 and json.load(answer)["component"]["state"] == "up"
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return False
+
+
 def health_up(http_port: int) -> bool:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/health", timeout=2) as answer:

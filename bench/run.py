@@ -13,6 +13,9 @@
 - ``ejabberd1``, ``ejabberd2``: one, then two ``twistd muc`` processes
   serving ``muc.localhost`` behind a throwaway ejabberd (two: balanced by
   bare destination JID, each room on one of them);
+- ``ejabberd2-pg``: two ``twistd muc`` processes behind that ejabberd
+  sharing one PostgreSQL database (``component_slots = 2``: each connects
+  once it holds a slot token, as for failover);
 - ``ejabberd-muc``: ejabberd's own MUC (``conference.localhost``) there.
 
 The load users ``uI@load.localhost`` live on the benchmark's own component
@@ -50,6 +53,7 @@ SYSTEMS = {
     "ceiling": "ceiling",
     "ejabberd1": "ours behind ejabberd",
     "ejabberd2": "ours x2 behind ejabberd",
+    "ejabberd2-pg": "ours x2 behind ejabberd, PostgreSQL",
     "ejabberd-muc": "ejabberd MUC",
 }
 ROOM_DOMAINS = {
@@ -60,10 +64,11 @@ ROOM_DOMAINS = {
     "ceiling": "echo.localhost",
     "ejabberd1": "muc.localhost",
     "ejabberd2": "muc.localhost",
+    "ejabberd2-pg": "muc.localhost",
     "ejabberd-muc": "conference.localhost",
 }
 #: ``twistd muc`` processes behind ejabberd, by system.
-EJABBERD_PROCESSES = {"ejabberd1": 1, "ejabberd2": 2, "ejabberd-muc": 0}
+EJABBERD_PROCESSES = {"ejabberd1": 1, "ejabberd2": 2, "ejabberd2-pg": 2, "ejabberd-muc": 0}
 WORKLOADS = ("joins", "fanout", "memory", "scaling", "archive", "archive-query")
 
 
@@ -139,12 +144,15 @@ class Session:
                                         self.options.ejabberd_erl_options)
         self.children["ejabberd"] = self.measured = ejabberd
         twistds = []
+        settings = self.options.muc_settings
+        if self.system.endswith("-pg"):  # one database, slot tokens
+            settings = {**settings, "storage": self.options.postgresql.database(),
+                        "component_slots": processes}
         for n in range(processes):
             twistd, http_port = procs.start_twistd(self.workdir / f"muc{n + 1}", "muc.localhost",
-                                                   self.secret, port,
-                                                   settings=self.options.muc_settings)
+                                                   self.secret, port, settings=settings)
             self.children["twistd" if n == 0 else f"twistd{n + 1}"] = twistd
-            procs.wait_until(lambda: procs.health_up(http_port), 30,
+            procs.wait_until(lambda: procs.link_up(http_port), 30,
                              "waiting for twistd's link to ejabberd", twistd)
             twistds.append(twistd)
         if twistds:
@@ -372,6 +380,7 @@ def report(options, results) -> tuple[str, bool]:
     ratios = [("direct", "prosody", "direct/Prosody"), ("behind", "prosody", "behind/Prosody"),
               ("behind", "ceiling", "behind/ceiling"),
               ("ejabberd2", "ejabberd1", "x2/x1 behind ejabberd"),
+              ("ejabberd2-pg", "ejabberd2", "x2 PostgreSQL/x2 SQLite behind ejabberd"),
               ("ejabberd1", "ejabberd-muc", "ours/ejabberd MUC")]
     ratios = [r for r in ratios if r[0] in systems and r[1] in systems]
     header += [label for _, _, label in ratios]
@@ -668,7 +677,7 @@ def main(argv=None) -> int:
     driver_start = time.process_time()
     options.postgresql = None
     try:
-        if "direct-pg" in options.systems:
+        if any(system.endswith("-pg") for system in options.systems):
             from tests.postgresql import PostgresCluster
             options.postgresql = PostgresCluster(durable=True)
         results = asyncio.run(run_all(options, workdir))

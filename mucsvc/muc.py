@@ -77,6 +77,8 @@ class MUCService(service.Service):
         self._expiry = task.LoopingCall(self.housekeeping)
         self._expiry.clock = clock
         self._shared = not load_now
+        if self.archive is not None:
+            self.archive.forget_on_creation = self._shared
         if load_now:
             self.load()
 

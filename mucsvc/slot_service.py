@@ -14,6 +14,8 @@ change of it means:
   link at once and stop the process, before another process may take the
   token.  A new start of the process is a standby with nothing in memory;
   run it under a supervisor that restarts it;
+- **the component link lost** while holding: stop the same way, but
+  releasing the token first (ejabberd freed the slot; see `_link_changed`);
 - **a clean stop**: the token is released once the component link is closed
   (never before: a standby connecting while this connection still holds
   ejabberd's slot would get nothing, ever).
@@ -28,6 +30,7 @@ from twisted.application import service
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from mucsvc.link import UP
 from mucsvc.slot_lease import HOLDING, STANDBY, SlotLease
 
 #: Seconds a clean stop waits for the component link to close before it
@@ -69,6 +72,8 @@ class SlotService(service.Service):
 
     def startService(self):
         super().startService()
+        self._was_up = False
+        self.component.link.observe(self._link_changed)
         self.tokens.start(self.clock, getattr(self.clock, "callFromThread", _now))
         self.log.info("standby until a component slot token is free (holder {holder})",
                       holder=self.lease.holder)
@@ -87,6 +92,24 @@ class SlotService(service.Service):
     def _fenced(self, why: str) -> None:
         self.component.fence()
         self.clock.callLater(0, self.stop_process)
+
+    def _link_changed(self, state: str) -> None:
+        """A holder whose link to ejabberd went down stops too, releasing
+        its token: ejabberd freed its slot, and the connection that takes
+        it next (this process's, reconnecting, or another's) may get
+        another slot, whose rooms this process read long ago and others
+        changed since.  Started again, it is a standby that reads them
+        fresh when it takes a token."""
+        if state == UP:
+            self._was_up = True
+            return
+        if not (self._was_up and self.running and self.serving):
+            return
+        self.log.error("component link to ejabberd lost while holding slot token {slot}: "
+                       "releasing it and stopping, to start again as a standby",
+                       slot=self.lease.slot)
+        self.component.fence()
+        self.lease.stop().addBoth(lambda _: self.clock.callLater(0, self.stop_process))
 
     def stopService(self):
         super().stopService()

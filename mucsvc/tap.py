@@ -37,6 +37,7 @@ from mucsvc.web.app import WebApp
 from mucsvc.web.hats import HatsApi
 from mucsvc.web.muc_admin import MucAdminApi
 from mucsvc.web.requests import guarded
+from mucsvc.web.standby import StandbyRefusal
 
 CONFIG_ENVIRONMENT_VARIABLE = "MUCSVC_CONFIG"
 
@@ -215,7 +216,8 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         body_limits.append((b"/muc_admin/rooms/", b"/avatar", admin_api.avatar_body_limit))
     # No route takes a form, and none but a room's avatar a body over the
     # kick's limit.
-    site = server.Site(app.resource(), requestFactory=guarded(guards, body_limits),
+    root_resource = app.resource() if slots is None else StandbyRefusal(app.resource(), slots)
+    site = server.Site(root_resource, requestFactory=guarded(guards, body_limits),
                        parsePOSTFormSubmission=False)
     web = strports.service(config.http_endpoint, site)
     web.setName("web")

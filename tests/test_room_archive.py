@@ -460,3 +460,43 @@ class LifecycleTests(unittest.TestCase):
         h.clock.advance(1000)
         h.muc.housekeeping()
         self.assertEqual([forwarded_body(m) for m in h.mam(ROMEO)[0]], ["recent"])
+
+
+class SharedStoreArchives(unittest.TestCase):
+    """Processes sharing one store (``component_slots``): the archive of a
+    room not stored may be another live process's temporary room, so
+    loading keeps it; a room created here under that name starts empty."""
+
+    def test_loading_keeps_unstored_archives_and_creating_the_room_drops_its_own(self):
+        archive = MemoryArchive()
+        elsewhere = Harness(archive=archive)
+        elsewhere.create()
+        elsewhere.say(ROMEO, "a temporary room of another process")
+        elsewhere.muc.archive.flush()
+        h = Harness(archive=archive, load_now=False)
+        h.muc.load()
+        self.assertEqual(archive.room_jids(), [ROOM])
+        h.create()
+        self.assertEqual([forwarded_body(m) for m in h.mam(ROMEO)[0]], [])
+
+    def test_one_process_drops_them_at_start_as_before(self):
+        archive = MemoryArchive()
+        elsewhere = Harness(archive=archive)
+        elsewhere.create()
+        elsewhere.say(ROMEO, "the last run's temporary room")
+        elsewhere.muc.archive.flush()
+        Harness(archive=archive)
+        self.assertEqual(archive.room_jids(), [])
+
+    def test_numbers_stay_above_the_archive_as_it_is_when_the_slot_is_taken(self):
+        archive = MemoryArchive()
+        h = Harness(archive=archive, load_now=False)
+        later = Harness(archive=archive)
+        later.clock.advance(3600)  # another process, an hour of messages later
+        later.create()
+        later.say(ROMEO, "newest")
+        later.muc.archive.flush()
+        newest = archive.newest_seq()
+        self.assertGreater(newest, h.muc.archive.ids.next())
+        h.muc.load()
+        self.assertGreater(h.muc.archive.ids.next(), newest)

@@ -126,3 +126,128 @@ def test_slot_settings_are_checked(settings, key, says):
     with pytest.raises(ConfigError) as raised:
         parse_config({**BASE, **settings}, environ={})
     assert raised.value.key == key and says in str(raised.value)
+
+
+class Slots:
+    serving = False
+
+
+@pytest.mark.parametrize("path, status", [(b"/muc_admin/rooms", 409), (b"/muc_kick", 409),
+                                          (b"/muc_hats/rooms/x", 409), (b"/muc_moderate", 409),
+                                          (b"/health", 200), (b"/metrics", 200)])
+def test_a_standby_refuses_the_room_apis_and_answers_the_rest(path, status):
+    from twisted.web.test.requesthelper import DummyRequest
+
+    from mucsvc.web.standby import StandbyRefusal
+
+    class Inner:
+        def render(self, request):
+            request.setResponseCode(200)
+            return b"inner"
+    slots = Slots()
+    wrapped = StandbyRefusal(Inner(), slots)
+    request = DummyRequest(path.lstrip(b"/").split(b"/"))
+    request.path = path
+    body = wrapped.render(request)
+    assert (request.responseCode or 200) == status
+    if status == 409:
+        assert b"standby" in body
+    slots.serving = True
+    request = DummyRequest([])
+    request.path = path
+    assert wrapped.render(request) == b"inner"
+
+
+class FakeComponent:
+    def __init__(self, clock):
+        from mucsvc.link import LinkState
+        self.link = LinkState(clock)
+        self.connected = self.fenced = 0
+
+    def connect(self):
+        self.connected += 1
+
+    def fence(self):
+        self.fenced += 1
+        self.link.went_down()
+
+
+class FakeTokens:
+    def __init__(self):
+        self.calls = []
+
+    def start(self, clock, deliver):
+        pass
+
+    def claim(self, holder):
+        self.calls.append("claim")
+        return 1
+
+    def renew(self, slot, holder):
+        self.calls.append("renew")
+        return True
+
+    def release(self, slot, holder):
+        self.calls.append("release")
+
+    def close(self):
+        self.calls.append("close")
+
+
+class FakeStorage:
+    started = 0
+
+    def start_link(self):
+        self.started += 1
+
+
+class FakeMuc:
+    loads = 0
+
+    def load(self):
+        self.loads += 1
+
+
+def slot_service(clock):
+    from mucsvc.slot_service import SlotService
+    stops = []
+    component, tokens, storage, muc = FakeComponent(clock), FakeTokens(), FakeStorage(), FakeMuc()
+    service = SlotService(tokens, component, storage, muc, clock, renewal=2, lease=6,
+                          stop_process=lambda: stops.append(1), holder="h")
+    return service, component, tokens, storage, muc, stops
+
+
+def test_taking_a_token_loads_then_starts_the_database_then_connects():
+    from twisted.internet.task import Clock
+    clock = Clock()
+    service, component, tokens, storage, muc, stops = slot_service(clock)
+    service.startService()
+    assert (muc.loads, storage.started, component.connected) == (0, 0, 0)
+    clock.advance(0)
+    assert (muc.loads, storage.started, component.connected) == (1, 1, 1)
+    assert service.serving
+
+
+def test_a_holder_that_loses_its_link_releases_the_token_and_stops():
+    from twisted.internet.task import Clock
+    clock = Clock()
+    service, component, tokens, storage, muc, stops = slot_service(clock)
+    service.startService()
+    clock.advance(0)
+    component.link.went_up()
+    component.link.went_down()  # ejabberd restarted, or the network
+    clock.advance(0)
+    assert tokens.calls == ["claim", "release"] and component.fenced == 1 and stops == [1]
+
+
+def test_a_clean_stop_releases_after_the_link_closed_not_before():
+    from twisted.internet.task import Clock
+    clock = Clock()
+    service, component, tokens, storage, muc, stops = slot_service(clock)
+    service.startService()
+    clock.advance(0)
+    component.link.went_up()
+    done = service.stopService()
+    assert "release" not in tokens.calls
+    component.link.went_down()  # the component service closed it
+    assert tokens.calls[-2:] == ["release", "close"] and done.called and stops == []

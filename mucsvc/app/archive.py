@@ -63,6 +63,10 @@ class RoomArchive:
         #: Whether the last write was refused (logged once, not at every retry).
         self._refusing = False
         self.lost = 0
+        #: Processes sharing the store: archives of rooms not stored are not
+        #: dropped at start (they may be another live process's), but when
+        #: a room of that name is created here.
+        self.forget_on_creation = False
 
     @property
     def pending(self) -> int:
@@ -78,6 +82,11 @@ class RoomArchive:
                     self._call = self.clock.callLater(self.flush_interval, self._flush_due)
         elif type(event) is events.RoomDestroyed:
             self.forget(event.outcome.room.jid)
+        elif (self.forget_on_creation and type(event) is events.OccupantJoined
+              and getattr(event.outcome, "created", False)):
+            # A new room under the name of a temporary room that died with
+            # another process must not read that room's archive.
+            self.forget(event.room.jid)
         elif getattr(getattr(event, "outcome", None), "destroy_room", False):
             # The change emptied a temporary room: it is gone, like a destroyed one.
             self.forget(event.room.jid)
