@@ -107,6 +107,7 @@ class SlotLease:
         return d.addBoth(done)
 
     def _claimed(self, slot, began: float) -> None:
+        self.last_error = None  # the database answered
         if slot is None:
             return
         if self.state != STANDBY:  # stopped while claiming: give it back

@@ -97,6 +97,9 @@ def test_a_standby_whose_database_fails_says_why_and_keeps_trying(setup):
     tokens.fail("connection refused")
     assert lease.state == STANDBY and lease.last_error == "connection refused"
     clock.advance(RENEWAL)
+    tokens.answer(None)  # back, and every token held
+    assert lease.state == STANDBY and lease.last_error is None
+    clock.advance(RENEWAL)
     tokens.answer(2)
     assert lease.state == HOLDING and lease.last_error is None
 

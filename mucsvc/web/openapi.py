@@ -96,7 +96,8 @@ def document() -> dict:
             "/health": {"get": {
                 "summary": "The component link's state (and the PostgreSQL database's)",
                 "tags": ["service"],
-                "responses": {"200": _json(_ref("Health"), "the link (and database) is up"),
+                "responses": {"200": _json(_ref("Health"), "the link (and database) is up, "
+                                           "or the process is a standby (component_slots)"),
                               "503": _json(_ref("Health"),
                                            "the link (or the database) is down")}}},
             "/metrics": {"get": {
@@ -265,7 +266,11 @@ def document() -> dict:
                     "reconnects": _INTEGER, "last_error": _STRING}),
                     "database": _object({
                         "state": {"type": "string", "enum": ["up", "down"]},
-                        "since": _STRING, "reconnects": _INTEGER, "last_error": _STRING})}),
+                        "since": _STRING, "reconnects": _INTEGER, "last_error": _STRING}),
+                    "slot": _object({
+                        "state": {"type": "string", "enum": ["standby", "holding", "fenced",
+                                                             "stopped"]},
+                        "holder": _STRING, "token": _INTEGER, "last_error": _STRING})}),
                 "Hats": _object({"hats": {"type": "object", "additionalProperties": {
                     "type": "object"}}}, ("hats",)),
                 "RoomHats": _object({"hats": {"type": "array", "items": _object(
