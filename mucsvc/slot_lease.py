@@ -27,6 +27,8 @@ from __future__ import annotations
 from twisted.internet import defer
 from twisted.logger import Logger
 
+from mucsvc.storage.pg_slots import LOST, RECONNECT
+
 STANDBY = "standby"
 HOLDING = "holding"
 FENCED = "fenced"
@@ -34,15 +36,23 @@ STOPPED = "stopped"
 
 
 class SlotLease:
-    """``tokens``: ``claim(holder)``, ``renew(slot, holder)``,
-    ``release(slot, holder)``, each returning a Deferred (a `SlotTokens`).
+    """``tokens``: ``claim(holder)``, ``renew(slot, holder)`` (`HELD`,
+    `LOST` or `RECONNECT`), ``release(slot, holder)``, ``ask_reconnect(slot,
+    holder)``, each returning a Deferred (a `SlotTokens`).
     ``on_acquired(slot)``: the process now holds ``slot`` (it loads the
-    rooms and connects); ``on_fenced(why)``: it must stop serving now."""
+    rooms and connects); ``on_fenced(why)``: it must stop serving now;
+    ``on_reconnect()``: a former holder of the token, fenced late, asks
+    this one to connect again.
+
+    A holder fenced later than the lease (it could not act at all: paused)
+    asks the token's new holder to reconnect: its own connection kept
+    ejabberd's slot until now, so the new holder's connection, made
+    meanwhile, is one beyond the slots and gets nothing, ever."""
 
     log = Logger()
 
     def __init__(self, tokens, clock, holder: str, *, renewal: float, lease: float,
-                 on_acquired, on_fenced, monotonic=None):
+                 on_acquired, on_fenced, on_reconnect=None, monotonic=None):
         if lease <= 2 * renewal:
             raise ValueError("the lease must outlast two renewals")
         self.tokens = tokens
@@ -52,6 +62,7 @@ class SlotLease:
         self.lease = lease
         self.on_acquired = on_acquired
         self.on_fenced = on_fenced
+        self.on_reconnect = on_reconnect or (lambda: None)
         self.monotonic = monotonic if monotonic is not None else clock.seconds
         self.state = STANDBY
         self.slot: int | None = None
@@ -121,15 +132,17 @@ class SlotLease:
                       holder=self.holder)
         self.on_acquired(slot)
 
-    def _renewed(self, ok: bool, began: float) -> None:
+    def _renewed(self, answer: str, began: float) -> None:
         if self.state != HOLDING:
             return
-        if not ok:
+        if answer == LOST:
             self._fence(f"slot token {self.slot} is no longer ours")
             return
         self.renewed_at = max(self.renewed_at, began)
         self.last_error = None
         self._arm_fence()
+        if answer == RECONNECT:
+            self.on_reconnect()
 
     def _failed(self, failure) -> None:
         why = str(failure.value) or type(failure.value).__name__
@@ -164,6 +177,15 @@ class SlotLease:
         self.log.error("fenced: {why}; stopping service on slot token {slot} before another "
                        "process may take it", why=why, slot=self.slot)
         self.on_fenced(why)
+        if self.renewed_at is not None and self.monotonic() - self.renewed_at >= self.lease:
+            # Fenced late: this process could not act for longer than the
+            # lease (paused), while its connection kept ejabberd's slot.
+            self.log.warn("fenced {late:.1f} s after the last renewal, later than the lease: "
+                          "asking the process that took slot token {slot} to connect again",
+                          late=self.monotonic() - self.renewed_at, slot=self.slot)
+            defer.maybeDeferred(self.tokens.ask_reconnect, self.slot, self.holder).addErrback(
+                lambda failure: self.log.warn("could not ask for a reconnection: {why}",
+                                              why=failure.getErrorMessage()))
 
     def _cancel(self) -> None:
         for call in (self._tick_call, self._fence_call):

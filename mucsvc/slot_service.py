@@ -14,8 +14,10 @@ change of it means:
   link at once and stop the process, before another process may take the
   token.  A new start of the process is a standby with nothing in memory;
   run it under a supervisor that restarts it;
-- **the component link lost** while holding: stop the same way, but
-  releasing the token first (ejabberd freed the slot; see `_link_changed`);
+- **the component link lost** while holding, or **a former holder asking
+  for a reconnection** (it kept ejabberd's slot after this process
+  connected, see `SlotLease`): stop the same way, but releasing the token
+  first (see `_link_changed`, `_reconnect`);
 - **a clean stop**: the token is released once the component link is closed
   (never before: a standby connecting while this connection still holds
   ejabberd's slot would get nothing, ever).
@@ -58,9 +60,10 @@ class SlotService(service.Service):
         self.muc = muc
         self.clock = clock
         self.stop_process = stop_process
+        self._restarting = False
         self.lease = SlotLease(tokens, clock, holder or new_holder_id(), renewal=renewal,
                                lease=lease, on_acquired=self._acquired, on_fenced=self._fenced,
-                               monotonic=monotonic)
+                               on_reconnect=self._reconnect, monotonic=monotonic)
 
     @property
     def standby(self) -> bool:
@@ -93,6 +96,23 @@ class SlotService(service.Service):
         self.component.fence()
         self.clock.callLater(0, self.stop_process)
 
+    def _reconnect(self) -> None:
+        """A former holder of the token kept ejabberd's slot after this
+        process connected (see `SlotLease`): this connection gets nothing.
+        Start again as a standby, so that the next connection, made with
+        the slot free, takes it (and reads the rooms as they are then)."""
+        self.log.error("a former holder of slot token {slot} kept ejabberd's slot after this "
+                       "process connected: releasing it and stopping, to start again as a "
+                       "standby", slot=self.lease.slot)
+        self._restart()
+
+    def _restart(self) -> None:
+        if self._restarting:
+            return
+        self._restarting = True
+        self.component.fence()
+        self.lease.stop().addBoth(lambda _: self.clock.callLater(0, self.stop_process))
+
     def _link_changed(self, state: str) -> None:
         """A holder whose link to ejabberd went down stops too, releasing
         its token: ejabberd freed its slot, and the connection that takes
@@ -108,8 +128,7 @@ class SlotService(service.Service):
         self.log.error("component link to ejabberd lost while holding slot token {slot}: "
                        "releasing it and stopping, to start again as a standby",
                        slot=self.lease.slot)
-        self.component.fence()
-        self.lease.stop().addBoth(lambda _: self.clock.callLater(0, self.stop_process))
+        self._restart()
 
     def stopService(self):
         super().stopService()

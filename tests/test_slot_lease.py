@@ -7,6 +7,7 @@ import pytest
 from twisted.internet import defer, task
 
 from mucsvc.slot_lease import FENCED, HOLDING, STANDBY, STOPPED, SlotLease
+from mucsvc.storage.pg_slots import HELD, LOST, RECONNECT
 
 RENEWAL, LEASE = 2.0, 6.0
 
@@ -33,6 +34,9 @@ class Tokens:
     def release(self, slot, holder):
         return self._call("release", slot, holder)
 
+    def ask_reconnect(self, slot, holder):
+        return self._call("ask_reconnect", slot, holder)
+
     def answer(self, result):
         self.pending.pop(0).callback(result)
 
@@ -47,9 +51,10 @@ class Tokens:
 def setup():
     clock = task.Clock()
     tokens = Tokens()
-    seen = {"acquired": [], "fenced": []}
+    seen = {"acquired": [], "fenced": [], "reconnect": []}
     lease = SlotLease(tokens, clock, "host/1/ab", renewal=RENEWAL, lease=LEASE,
-                      on_acquired=seen["acquired"].append, on_fenced=seen["fenced"].append)
+                      on_acquired=seen["acquired"].append, on_fenced=seen["fenced"].append,
+                      on_reconnect=lambda: seen["reconnect"].append(1))
     return clock, tokens, lease, seen
 
 
@@ -110,7 +115,7 @@ def test_renewals_every_interval_keep_the_token(setup):
     for _ in range(20):
         clock.advance(RENEWAL)
         assert tokens.calls[-1] == ("renew", 2, "host/1/ab")
-        tokens.answer(True)
+        tokens.answer(HELD)
     assert lease.state == HOLDING and seen["fenced"] == []
 
 
@@ -137,7 +142,7 @@ def test_a_renewal_that_never_answers_does_not_delay_fencing(setup):
     assert tokens.kinds() == ["claim", "renew"], "a second call must not pile up"
     clock.advance(LEASE - 2 * RENEWAL)
     assert lease.state == FENCED
-    tokens.answer(True)  # far too late: no coming back
+    tokens.answer(HELD)  # far too late: no coming back
     assert lease.state == FENCED
 
 
@@ -146,7 +151,7 @@ def test_fencing_counts_from_the_start_of_the_last_renewal_that_succeeded(setup)
     hold(clock, tokens, lease)
     clock.advance(RENEWAL)  # t=2: renewal starts
     clock.advance(1.5)      # it answers at t=3.5: the lease counts from 2
-    tokens.answer(True)
+    tokens.answer(HELD)
     clock.advance(0.5)      # t=4: the next renewal starts, and fails at once
     tokens.fail()
     clock.advance(1.99)     # just before t = 2 + (lease - renewal) = 6
@@ -175,7 +180,7 @@ def test_the_database_saying_not_yours_fences_at_once(setup):
     clock, tokens, lease, seen = setup
     hold(clock, tokens, lease)
     clock.advance(RENEWAL)
-    tokens.answer(False)
+    tokens.answer(LOST)
     assert lease.state == FENCED and "no longer ours" in seen["fenced"][0]
 
 
@@ -204,3 +209,33 @@ def test_a_lease_must_outlast_two_renewals():
     with pytest.raises(ValueError):
         SlotLease(Tokens(), task.Clock(), "h", renewal=3, lease=6,
                   on_acquired=None, on_fenced=None)
+
+
+def test_fenced_in_time_it_asks_no_one_to_reconnect(setup):
+    clock, tokens, lease, seen = setup
+    hold(clock, tokens, lease)
+    clock.advance(RENEWAL)
+    tokens.fail()
+    clock.advance(LEASE - 2 * RENEWAL)
+    assert lease.state == FENCED and "ask_reconnect" not in tokens.kinds()
+
+
+def test_a_holder_fenced_later_than_the_lease_asks_its_successor_to_reconnect(setup):
+    clock, tokens, _, seen = setup
+    elapsed = [0.0]
+    lease = SlotLease(tokens, clock, "paused", renewal=RENEWAL, lease=LEASE,
+                      on_acquired=lambda slot: None, on_fenced=seen["fenced"].append,
+                      monotonic=lambda: elapsed[0])
+    hold(clock, tokens, lease, slot=2)
+    elapsed[0] = LEASE + 5  # SIGSTOP, then SIGCONT: nothing ran meanwhile
+    clock.advance(RENEWAL)
+    assert lease.state == FENCED
+    assert tokens.calls[-1] == ("ask_reconnect", 2, "paused")
+
+
+def test_asked_to_reconnect_the_holder_says_so_and_keeps_its_lease_meanwhile(setup):
+    clock, tokens, lease, seen = setup
+    hold(clock, tokens, lease)
+    clock.advance(RENEWAL)
+    tokens.answer(RECONNECT)
+    assert seen["reconnect"] == [1] and lease.state == HOLDING

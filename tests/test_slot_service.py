@@ -185,7 +185,9 @@ class FakeTokens:
 
     def renew(self, slot, holder):
         self.calls.append("renew")
-        return True
+        return self.answer
+
+    answer = "held"
 
     def release(self, slot, holder):
         self.calls.append("release")
@@ -251,3 +253,17 @@ def test_a_clean_stop_releases_after_the_link_closed_not_before():
     assert "release" not in tokens.calls
     component.link.went_down()  # the component service closed it
     assert tokens.calls[-2:] == ["release", "close"] and done.called and stops == []
+
+
+def test_asked_to_reconnect_a_holder_releases_the_token_and_stops():
+    from twisted.internet.task import Clock
+    clock = Clock()
+    service, component, tokens, storage, muc, stops = slot_service(clock)
+    service.startService()
+    clock.advance(0)
+    component.link.went_up()
+    tokens.answer = "reconnect"
+    clock.advance(2)
+    clock.advance(0)
+    assert tokens.calls == ["claim", "renew", "release"] and component.fenced == 1
+    assert stops == [1]

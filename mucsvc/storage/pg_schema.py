@@ -111,12 +111,14 @@ CREATE TABLE muc_avatars (
 # v4: the component slot leases of several processes behind ejabberd
 # (`mucsvc.storage.pg_slots`): one row per slot, made when first claimed;
 # ``expires`` is in the database's time, so no two processes' clocks are
-# ever compared.
+# ever compared; ``reconnect``: a former holder asks the present one to
+# connect again (its own connection kept ejabberd's slot too long).
 _V4 = """
 CREATE TABLE muc_component_slots (
-    slot    integer PRIMARY KEY,
-    holder  text,
-    expires timestamptz NOT NULL DEFAULT '-infinity'
+    slot      integer PRIMARY KEY,
+    holder    text,
+    expires   timestamptz NOT NULL DEFAULT '-infinity',
+    reconnect boolean NOT NULL DEFAULT false
 )
 """
 

@@ -22,7 +22,7 @@ _ENSURE = ("INSERT INTO muc_component_slots (slot) SELECT generate_series(1, %(c
            " ON CONFLICT DO NOTHING")
 
 _CLAIM = """
-UPDATE muc_component_slots SET holder = %(holder)s,
+UPDATE muc_component_slots SET holder = %(holder)s, reconnect = false,
        expires = now() + %(lease)s * interval '1 second'
  WHERE slot = (SELECT slot FROM muc_component_slots
                 WHERE slot <= %(count)s AND (holder IS NULL OR expires < now())
@@ -34,8 +34,14 @@ RETURNING slot
 _RENEW = """
 UPDATE muc_component_slots SET expires = now() + %(lease)s * interval '1 second'
  WHERE slot = %(slot)s AND holder = %(holder)s AND expires >= now()
-RETURNING slot
+RETURNING reconnect
 """
+
+_ASK_RECONNECT = ("UPDATE muc_component_slots SET reconnect = true"
+                  " WHERE slot = %(slot)s AND holder IS NOT NULL AND holder <> %(holder)s")
+
+#: What `renew` answers.
+HELD, LOST, RECONNECT = "held", "lost", "reconnect"
 
 _RELEASE = ("UPDATE muc_component_slots SET holder = NULL, expires = '-infinity'"
             " WHERE slot = %(slot)s AND holder = %(holder)s")
@@ -49,12 +55,25 @@ def claim(conn, holder: str, count: int, lease: float) -> int | None:
     return None if row is None else row[0]
 
 
-def renew(conn, slot: int, holder: str, lease: float) -> bool:
-    """Extend ``holder``'s lease of ``slot`` by ``lease`` seconds from now;
-    False when it is not ``holder``'s any more, or its lease already ran
-    out (another process may have it by now)."""
-    return conn.execute(_RENEW, {"slot": slot, "holder": holder, "lease": lease}).fetchone() \
-        is not None
+def renew(conn, slot: int, holder: str, lease: float) -> str:
+    """Extend ``holder``'s lease of ``slot`` by ``lease`` seconds from now:
+    `HELD`; `LOST` when it is not ``holder``'s any more, or its lease
+    already ran out (another process may have it by now); `RECONNECT`
+    (extended too) when a former holder asked for it (`ask_reconnect`)."""
+    row = conn.execute(_RENEW, {"slot": slot, "holder": holder, "lease": lease}).fetchone()
+    if row is None:
+        return LOST
+    return RECONNECT if row[0] else HELD
+
+
+def ask_reconnect(conn, slot: int, former: str) -> None:
+    """``former`` held ``slot`` until its lease ran out while it could not
+    act (paused, stopped by a debugger, a frozen VM) but kept its
+    connection to ejabberd, and so ejabberd's slot: whoever took the token
+    meanwhile connected beyond the slots and gets nothing.  Now that
+    ``former`` closed its connection, the present holder is asked to
+    connect again, to take the slot that is free at last."""
+    conn.execute(_ASK_RECONNECT, {"slot": slot, "holder": former})
 
 
 def release(conn, slot: int, holder: str) -> None:
@@ -90,6 +109,9 @@ class SlotTokens:
 
     def release(self, slot: int, holder: str):
         return self.link.run(lambda conn: release(conn, slot, holder))
+
+    def ask_reconnect(self, slot: int, former: str):
+        return self.link.run(lambda conn: ask_reconnect(conn, slot, former))
 
     def close(self):
         return self.link.release()

@@ -19,6 +19,8 @@ The tests run in order and build on one another's state.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 
 import pytest
@@ -263,3 +265,53 @@ def test_the_killed_process_restarted_is_a_standby_and_does_not_connect(ejabberd
         assert bob.unclaimed(lambda s: s.xml.findtext("{jabber:client}body") == "served once") == []
 
     play(ejabberd, body_)
+
+
+def test_a_paused_holder_on_waking_hands_its_slot_to_the_process_that_took_its_token(
+        ejabberd, fleet, slots):
+    """SIGSTOP of the holder of slot 2 (p4, since the kill): its TCP
+    connection stays open, so ejabberd keeps the slot for it. Its lease
+    runs out and the standby p2 takes the token and connects, but that is a
+    connection beyond the slots: it gets nothing, and the rooms are silent.
+    On SIGCONT p4 finds itself fenced later than the lease: it closes its
+    connection and asks the token's holder to connect again; p2 releases
+    the token and stops (a supervisor's job to start it again: here, the
+    test's). The next start takes the token and the slot, freshly read
+    rooms and all."""
+    service = ejabberd.component_domain
+    moved = sorted(r for r in ROOMS if slots[r] == 2)[0]
+    moved_jid = f"{moved}@{service}"
+    p2, p4 = fleet.processes["p2"], fleet.processes["p4"]
+    os.kill(p4._process.pid, signal.SIGSTOP)
+    try:
+        def took_over() -> bool:
+            status, body = p2.health()
+            return body["slot"]["state"] == "holding" and body["component"]["state"] == "up"
+        assert wait_until(took_over, LEASE + 2 * RENEWAL + 5), p2.diagnostics()
+
+        async def stranded(alice, bob):
+            try:
+                reply = await alice.request(moved_jid, DISCO, timeout=2)
+            except StanzaTimeout:
+                return
+            raise AssertionError(f"answered by a connection beyond the slots:\n{describe(reply)}")
+        play(ejabberd, stranded)
+    finally:
+        os.kill(p4._process.pid, signal.SIGCONT)
+    woke = time.monotonic()
+    assert wait_until(lambda: p4.returncode is not None, 10), p4.diagnostics()
+    assert wait_until(lambda: p2.returncode is not None, RENEWAL + 10), p2.diagnostics()
+    assert "asking the process that took slot token 2 to connect again" in p4.log_tail(200)
+    fleet.start("p2", holder=True)  # the supervisor
+    print(f"paused holder: the slot served again {time.monotonic() - woke:.1f} s after SIGCONT")
+
+    async def back(alice, bob):
+        await room_name(alice, moved_jid)
+        await enter(alice, moved_jid, "Alice")
+        await enter(bob, moved_jid, "Bob")
+        await talk(alice, bob, moved_jid, "back after the pause")
+        page = await whole_archive(bob, moved_jid)
+        assert "after the move" in page.bodies and "served once" in page.bodies, page.describe()
+
+    play(ejabberd, back)
+    fleet.start("p4", holder=False)

@@ -40,14 +40,14 @@ def test_an_expired_lease_is_claimed_and_its_old_holder_cannot_renew_it(conn):
     assert pg_slots.claim(conn, "old", 2, 6) == 1
     assert pg_slots.claim(conn, "dead", 2, -1) == 2  # its lease ran out
     assert pg_slots.claim(conn, "standby", 2, 6) == 2
-    assert not pg_slots.renew(conn, 2, "dead", 6)
-    assert pg_slots.renew(conn, 2, "standby", 6)
-    assert pg_slots.renew(conn, 1, "old", 6)
+    assert pg_slots.renew(conn, 2, "dead", 6) == pg_slots.LOST
+    assert pg_slots.renew(conn, 2, "standby", 6) == pg_slots.HELD
+    assert pg_slots.renew(conn, 1, "old", 6) == pg_slots.HELD
 
 
 def test_a_holder_whose_lease_ran_out_cannot_renew_even_before_anyone_claims(conn):
     assert pg_slots.claim(conn, "slow", 1, -1) == 1
-    assert not pg_slots.renew(conn, 1, "slow", 6)
+    assert pg_slots.renew(conn, 1, "slow", 6) == pg_slots.LOST
 
 
 def test_a_release_frees_the_token_at_once_and_only_its_holders(conn):
@@ -81,3 +81,15 @@ def test_processes_claiming_at_once_each_get_a_token_of_their_own(url):
         thread.join(30)
     won = [slot for slot in results if slot is not None]
     assert sorted(won) == [1, 2, 3, 4, 5]
+
+
+def test_a_former_holder_asks_the_present_one_to_reconnect_once(conn):
+    assert pg_slots.claim(conn, "paused", 1, -1) == 1
+    assert pg_slots.claim(conn, "successor", 1, 60) == 1
+    pg_slots.ask_reconnect(conn, 1, "successor")  # never its own
+    assert pg_slots.renew(conn, 1, "successor", 60) == pg_slots.HELD
+    pg_slots.ask_reconnect(conn, 1, "paused")
+    assert pg_slots.renew(conn, 1, "successor", 60) == pg_slots.RECONNECT
+    pg_slots.release(conn, 1, "successor")
+    assert pg_slots.claim(conn, "next", 1, 60) == 1
+    assert pg_slots.renew(conn, 1, "next", 60) == pg_slots.HELD
