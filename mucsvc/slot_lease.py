@@ -39,8 +39,10 @@ class SlotLease:
     """``tokens``: ``claim(holder)``, ``renew(slot, holder)`` (`HELD`,
     `LOST` or `RECONNECT`), ``release(slot, holder)``, ``ask_reconnect(slot,
     holder)``, each returning a Deferred (a `SlotTokens`).
-    ``on_acquired(slot)``: the process now holds ``slot`` (it loads the
-    rooms and connects); ``on_fenced(why)``: it must stop serving now;
+    ``on_acquired(slot)``: the process now holds ``slot`` (it reads the
+    rooms, blocking); ``on_ready()``: then, with the lease still fresh
+    (renewed first if the reading took most of it), it may connect;
+    ``on_fenced(why)``: it must stop serving now;
     ``on_reconnect()``: a former holder of the token, fenced late, asks
     this one to connect again.
 
@@ -52,7 +54,7 @@ class SlotLease:
     log = Logger()
 
     def __init__(self, tokens, clock, holder: str, *, renewal: float, lease: float,
-                 on_acquired, on_fenced, on_reconnect=None, monotonic=None):
+                 on_acquired, on_fenced, on_ready=None, on_reconnect=None, monotonic=None):
         if lease <= 2 * renewal:
             raise ValueError("the lease must outlast two renewals")
         self.tokens = tokens
@@ -63,6 +65,9 @@ class SlotLease:
         self.on_acquired = on_acquired
         self.on_fenced = on_fenced
         self.on_reconnect = on_reconnect or (lambda: None)
+        self.on_ready = on_ready or (lambda: None)
+        #: Holding, and the lease was fresh once the rooms were read: serving.
+        self.ready = False
         self.monotonic = monotonic if monotonic is not None else clock.seconds
         self.state = STANDBY
         self.slot: int | None = None
@@ -91,7 +96,7 @@ class SlotLease:
 
     def _tick(self) -> None:
         self._tick_call = None
-        if self.state == HOLDING and self._overdue():
+        if self.state == HOLDING and self._must_fence():
             self._fence("no renewal of the slot lease succeeded for "
                         f"{self.monotonic() - self.renewed_at:.1f} s")
             return
@@ -127,10 +132,24 @@ class SlotLease:
             return
         self.state, self.slot, self.renewed_at = HOLDING, slot, began
         self.last_error = None
-        self._arm_fence()
         self.log.info("holding component slot token {slot} as {holder}", slot=slot,
                       holder=self.holder)
-        self.on_acquired(slot)
+        self.on_acquired(slot)  # reads the rooms: may take a while
+        if self.state != HOLDING:
+            return
+        if not self._overdue():
+            self.ready = True
+            self._arm_fence()
+            self.on_ready()
+            return
+        # The reading took most of the lease: renew before serving.
+        self.log.info("reading the rooms took {took:.1f} s: renewing the slot lease before "
+                      "connecting", took=self.monotonic() - began)
+        self._arm_fence()
+        if not self._pending:
+            self._call(self.tokens.renew, self.slot, self.holder).addCallbacks(
+                self._renewed, self._failed, callbackArgs=(self.monotonic(),))
+
 
     def _renewed(self, answer: str, began: float) -> None:
         if self.state != HOLDING:
@@ -140,7 +159,11 @@ class SlotLease:
             return
         self.renewed_at = max(self.renewed_at, began)
         self.last_error = None
+        became_ready = not self.ready and not self._overdue()
+        self.ready = self.ready or became_ready
         self._arm_fence()
+        if became_ready:
+            self.on_ready()
         if answer == RECONNECT:
             self.on_reconnect()
 
@@ -155,17 +178,25 @@ class SlotLease:
     def _overdue(self) -> bool:
         return self.monotonic() - self.renewed_at >= self.window
 
+    def _must_fence(self) -> bool:
+        """Overdue while serving; before that (not connected yet: the rooms
+        took long to read) only once the lease itself may have run out."""
+        if self.ready:
+            return self._overdue()
+        return self.monotonic() - self.renewed_at >= self.lease
+
     def _arm_fence(self) -> None:
         if self._fence_call is not None and self._fence_call.active():
             self._fence_call.cancel()
-        delay = max(0.0, self.renewed_at + self.window - self.monotonic())
+        limit = self.window if self.ready else self.lease
+        delay = max(0.0, self.renewed_at + limit - self.monotonic())
         self._fence_call = self.clock.callLater(delay, self._fence_due)
 
     def _fence_due(self) -> None:
         self._fence_call = None
         if self.state != HOLDING:
             return
-        if not self._overdue():  # the reactor's clock ran ahead of the monotonic one
+        if not self._must_fence():  # the reactor's clock ran ahead of the monotonic one
             self._arm_fence()
             return
         self._fence("no renewal of the slot lease succeeded for "

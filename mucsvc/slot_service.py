@@ -8,7 +8,8 @@ change of it means:
 - **taking a token** (at start, or later as a standby): read the rooms from
   the database now (`MUCService.load`: what the process that served the
   slot before wrote, up to its last acknowledged change), start the
-  database link, then connect to ejabberd, which gives the new connection
+  database link, then (the lease renewed first if that took most of it)
+  connect to ejabberd, which gives the new connection
   the free slot;
 - **fenced** (the lease could not be renewed in time): close the component
   link at once and stop the process, before another process may take the
@@ -63,7 +64,8 @@ class SlotService(service.Service):
         self._restarting = False
         self.lease = SlotLease(tokens, clock, holder or new_holder_id(), renewal=renewal,
                                lease=lease, on_acquired=self._acquired, on_fenced=self._fenced,
-                               on_reconnect=self._reconnect, monotonic=monotonic)
+                               on_ready=self.component.connect, on_reconnect=self._reconnect,
+                               monotonic=monotonic)
 
     @property
     def standby(self) -> bool:
@@ -90,7 +92,6 @@ class SlotService(service.Service):
             self._fenced("the rooms could not be loaded")
             return
         self.storage.start_link()
-        self.component.connect()
 
     def _fenced(self, why: str) -> None:
         self.component.fence()

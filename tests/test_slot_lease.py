@@ -239,3 +239,68 @@ def test_asked_to_reconnect_the_holder_says_so_and_keeps_its_lease_meanwhile(set
     clock.advance(RENEWAL)
     tokens.answer(RECONNECT)
     assert seen["reconnect"] == [1] and lease.state == HOLDING
+
+
+def test_rooms_that_take_most_of_the_lease_to_read_are_served_only_after_a_renewal():
+    clock, tokens, elapsed = task.Clock(), Tokens(), [0.0]
+    seen = []
+
+    def read_for_a_long_time(slot):
+        elapsed[0] += LEASE - 1  # 100,000 rooms, say: the reactor was blocked
+    lease = SlotLease(tokens, clock, "h", renewal=RENEWAL, lease=LEASE,
+                      on_acquired=read_for_a_long_time, on_fenced=seen.append,
+                      on_ready=lambda: seen.append("ready"), monotonic=lambda: elapsed[0])
+    lease.start()
+    clock.advance(0)
+    tokens.answer(1)
+    assert seen == [] and tokens.kinds() == ["claim", "renew"]
+    clock.advance(0)  # the fence timer, overdue, must not fence a process not serving yet
+    assert lease.state == HOLDING and seen == []
+    tokens.answer(HELD)
+    assert seen == ["ready"] and lease.ready
+
+
+def test_a_quick_read_is_served_at_once(setup):
+    clock, tokens, _, _ = setup
+    seen = []
+    lease = SlotLease(tokens, clock, "h", renewal=RENEWAL, lease=LEASE,
+                      on_acquired=lambda slot: None, on_fenced=seen.append,
+                      on_ready=lambda: seen.append("ready"))
+    hold(clock, tokens, lease)
+    assert seen == ["ready"] and tokens.kinds() == ["claim"]
+
+
+def test_a_long_read_whose_lease_ran_out_meanwhile_gives_up():
+    clock, tokens, elapsed = task.Clock(), Tokens(), [0.0]
+    seen = []
+
+    def read(slot):
+        elapsed[0] += LEASE + 1
+    lease = SlotLease(tokens, clock, "h", renewal=RENEWAL, lease=LEASE, on_acquired=read,
+                      on_fenced=seen.append, on_ready=lambda: seen.append("ready"),
+                      monotonic=lambda: elapsed[0])
+    lease.start()
+    clock.advance(0)
+    tokens.answer(1)
+    tokens.answer(LOST)  # another process took it meanwhile
+    assert lease.state == FENCED and "ready" not in seen
+
+
+def test_once_ready_after_a_long_read_the_usual_window_applies_again():
+    clock, tokens, elapsed = task.Clock(), Tokens(), [0.0]
+    seen = []
+
+    def read(slot):
+        elapsed[0] += LEASE - 1
+    lease = SlotLease(tokens, clock, "h", renewal=RENEWAL, lease=LEASE, on_acquired=read,
+                      on_fenced=seen.append, monotonic=lambda: elapsed[0])
+    lease.start()
+    clock.advance(0)
+    tokens.answer(1)
+    tokens.answer(HELD)  # renewed at t=5: serving
+    elapsed[0] += LEASE - RENEWAL - 0.01
+    clock.advance(LEASE - RENEWAL - 0.01)
+    assert lease.state == HOLDING
+    elapsed[0] += 0.01
+    clock.advance(0.01)
+    assert lease.state == FENCED

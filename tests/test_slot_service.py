@@ -63,7 +63,7 @@ def test_a_standby_reads_the_rooms_when_it_takes_a_token_not_at_start(postgresql
         save_room(url, "later")  # written by the process that holds the slot now
         slots.component.startService()
         assert reactor.tcpClients == [], "connected without a token"
-        slots._acquired(2)
+        slots.lease._claimed(2, slots.lease.monotonic())
         assert {r.jid for r in muc.rooms.rooms()} == {"early@muc.example.org",
                                                       "later@muc.example.org"}
         assert storage.link.started
