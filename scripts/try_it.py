@@ -39,6 +39,10 @@ USERS = ("alice", "bob", "admin")
 ROOM = "lobby@muc.localhost"
 KICK_AUTHORIZATION = "Bearer try-it-kick"
 HATS_AUTHORIZATION = "Bearer try-it-hats"
+ADMIN_AUTHORIZATION = "Bearer try-it-admin"
+#: A 16x16 orange PNG, small enough for a curl line: the lobby's avatar.
+LOBBY_AVATAR_PNG = ("iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAFklEQVR42mP438NAEmIY1TCqYfhqAAD9g4sQ"
+                    "Ph6xkwAAAABJRU5ErkJggg==")
 COMPONENT_SECRET = "try-it-secret"
 #: Where each listener goes when nothing else holds that port.
 STANDARD_PORTS = {"c2s": 5222, "component": 5347, "http": 5280}
@@ -106,6 +110,7 @@ def write_config(workdir: pathlib.Path, prosody: ProsodyServer, http_port: int) 
         f'http_endpoint = "tcp:{http_port}:interface=127.0.0.1"\n'
         f'http_muc_kick_authorization_header = "{KICK_AUTHORIZATION}"\n'
         f'http_muc_hats_authorization_header = "{HATS_AUTHORIZATION}"\n'
+        f'http_muc_admin_authorization_header = "{ADMIN_AUTHORIZATION}"\n'
         f'storage = "{workdir / "rooms.sqlite"}"\n'
         'admins = ["admin@localhost"]\n')
     return config
@@ -189,6 +194,10 @@ HTTP API at {base}:
       --data '{{"user":"alice@localhost","muc":"{ROOM}","hat":"urn:example:hats:host","attachment":{{"active":true,"title":"Host"}}}}' \\
       {base}/muc_hats/add
     curl -H 'Authorization: {HATS_AUTHORIZATION}' '{base}/muc_hats?{query}'
+  avatar   Authorization: {ADMIN_AUTHORIZATION}   (room administration: gives the lobby an avatar)
+    curl -X PUT -H 'Authorization: {ADMIN_AUTHORIZATION}' -H 'Content-Type: application/json' \\
+      --data '{{"type":"image/png","data":"{LOBBY_AVATAR_PNG}"}}' \\
+      {base}/muc_admin/rooms/lobby/avatar
 Service log: {workdir / "twistd.log"}   Config: {config}
 State (accounts, rooms, ports) is kept in {workdir}; scripts/try-it --fresh starts over."""
 

@@ -85,6 +85,26 @@ class StanzaIdTests(unittest.TestCase):
         again = to(self.h.say(ROMEO, "again", id="m2"), ROMEO)[0]
         self.assertNotEqual(stanza_ids(again), stanza_ids(to_romeo))
 
+    def test_a_message_kept_nowhere_has_no_stanza_id_and_the_last_id_seen_pages_the_archive(self):
+        # Gajim remembers the last stanza id it saw and, on rejoin, asks
+        # the archive for what came after it: every id it sees must be one
+        # the archive knows, as in Prosody, which stamps only what it stores.
+        kept = stanza_ids(to(self.h.say(ROMEO, "kept"), JULIET)[0])
+        self.assertEqual(len(kept), 1)
+        self.h.clock.advance(1)
+        state = to(self.h.receive(
+            f"<message xmlns='jabber:client' type='groupchat' id='cs' from='{ROMEO}' to='{ROOM}'>"
+            "<active xmlns='http://jabber.org/protocol/chatstates'/>"
+            "<no-store xmlns='urn:xmpp:hints'/></message>"), JULIET)
+        hinted = to(self.h.say(ROMEO, "off the record", id="m2",
+                               extra="<no-store xmlns='urn:xmpp:hints'/>"), JULIET)
+        self.assertEqual([len(m) for m in (state, hinted)], [1, 1])  # still reflected
+        self.assertEqual([stanza_ids(m) for m in state + hinted], [[], []])
+        self.h.say(ROMEO, "later", id="m3")
+        messages, result = self.h.mam(JULIET, rsm=f"<after>{kept[0][1]}</after>")
+        self.assertEqual(result["type"], "result")
+        self.assertEqual([forwarded_body(m) for m in messages], ["later"])
+
     def test_history_keeps_the_stanza_id(self):
         live = to(self.h.say(ROMEO, "remember"), JULIET)[0]
         out = to(self.h.join("nurse@example.org/home", "nurse"), "nurse@example.org/home")

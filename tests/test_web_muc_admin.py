@@ -171,6 +171,8 @@ class ListTests(AdminTestCase):
         self.assertEqual(code, 200)
         self.assertEqual([m["nick"] for m in answer["messages"]], ["juliet", "juliet"])
         self.assertIn("hello 0", answer["messages"][0]["payload"])
+        self.assertTrue(answer["messages"][0]["payload"].startswith("<message "))
+        self.assertNotIn('to=""', answer["messages"][0]["payload"])
         self.assertEqual(answer["messages"][0]["author"], JULIET_BARE)
         self.assertFalse(answer["complete"])
         after = answer["messages"][-1]["id"]

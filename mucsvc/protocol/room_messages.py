@@ -97,13 +97,17 @@ class MessageHandler:
         content += occupant_id_element(occupant)
         app = context.app
         seq = app.message_ids.next()
-        # XEP-0359: the same id for every recipient, the archive's id too.
-        stanza_id = stanza_id_element(room.jid, seq)
-        message = Outgoing("message", attributes, content + stanza_id)
         target = retraction_target(stanza)
         # XEP-0424: a retraction is kept and archived whatever its hints say,
         # so that clients that were away learn of it.
         keep = target is not None or is_historic(stanza)
+        # XEP-0359: the same id for every recipient, the archive's id too.
+        # A message kept nowhere (a chat state, a <no-store/> hint) gets
+        # none, as in Prosody: a client that remembers the last id it saw
+        # asks the archive for what came after it (Gajim does on rejoin),
+        # and an id the archive never held would answer item-not-found.
+        stanza_id = stanza_id_element(room.jid, seq)
+        message = Outgoing("message", attributes, (content + stanza_id) if keep else content)
         historic = keep and room.history.limit > 0
         replay = None
         chars = 0

@@ -128,7 +128,8 @@ class MucAdminApi:
         return json_response(request, 200, {
             "jid": found.jid, "complete": page.complete,
             "messages": [{"id": sid_text(m.seq), "stamp": _stamp(m.stamp), "nick": m.nick,
-                          "author": m.author, "retracted": m.retracted, "payload": m.payload}
+                          "author": m.author, "retracted": m.retracted,
+                          "payload": _as_sent(m.payload)}
                          for m in page.messages]})
 
     # ---- changing --------------------------------------------------------
@@ -440,6 +441,16 @@ def _message_id(request, name: str):
     if seq is None:
         raise Refused(404, "No such message in the room's archive")
     return seq
+
+
+def _as_sent(payload: str) -> str:
+    """An archived stanza as the room sent it, addressed to nobody: the
+    archive keeps it with an empty ``to`` (the place each recipient's
+    address goes, `mucsvc.storage.archive`), which means nothing to a
+    reader of the API."""
+    head = payload.find(">")
+    cut = payload.find(' to=""', 0, head)
+    return payload if cut < 0 else payload[:cut] + payload[cut + len(' to=""'):]
 
 
 def _stamp(seconds: float) -> str:

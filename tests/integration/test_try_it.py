@@ -12,6 +12,8 @@ so that the test never competes with a real try-it (or another server) on
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import pathlib
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import time
 import types
+from xml.etree import ElementTree as ET
 
 from tests.integration.muc_scenarios import enter, occupant
 from tests.integration.ports import free_ports, wait_until
@@ -102,7 +105,7 @@ def test_try_it_keeps_the_room_and_the_ports_across_runs(tmp_path):
         assert process.poll() is None, f"{running}\n{logs(workdir)}"
         assert client_port(running) == first_ports[0]
         answers = check_curl_lines(running, workdir)
-        assert set(answers) == {"health", "kick", "hats add", "hats get"}, running
+        assert set(answers) == {"health", "kick", "hats add", "hats get", "avatar"}, running
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -149,6 +152,15 @@ def check_curl_lines(output: str, workdir: pathlib.Path) -> dict[str, dict]:
                 elif "/muc_hats?" in line:
                     assert "urn:example:hats:host" in answer["hats"], answer
                     answers["hats get"] = answer
+                elif line.endswith("/muc_admin/rooms/lobby/avatar"):
+                    image = base64.b64decode(re.search(r'"data":"([^"]+)"', line).group(1))
+                    assert answer == {"jid": LOBBY, "type": "image/png", "bytes": len(image),
+                                      "hash": hashlib.sha1(image).hexdigest()}, answer
+                    # What a client that shows room avatars fetches: the room's vCard.
+                    reply = await bob.request(LOBBY, ET.Element("{vcard-temp}vCard"))
+                    binval = reply.xml.findtext("{vcard-temp}vCard/{vcard-temp}PHOTO/{vcard-temp}BINVAL")
+                    assert base64.b64decode(binval) == image, reply
+                    answers["avatar"] = answer
                 else:
                     raise AssertionError(f"a curl line this test does not know: {line}")
 
