@@ -28,7 +28,7 @@ import pytest
 from tests.integration.ejabberd import EjabberdServer
 from tests.integration.muc_process import MucProcess
 from tests.integration.muc_scenarios import (
-    PING_NS, admin_item, affiliations_of, config_submission, create_room, enter, occupant,
+    PING_NS, admin_item, affiliations_of, config_submission, create_room, enter, hats_of, occupant,
     room_name,
 )
 from tests.integration.archive_scenarios import ARCHIVE_PLUGINS, whole_archive
@@ -46,6 +46,8 @@ CONNECT_ALLOWANCE = 3.0
 FAILOVER_BOUND = LEASE + RENEWAL + CONNECT_ALLOWANCE
 ROOMS = [f"room{index}" for index in range(9)]
 ADMIN_HEADER = "Bearer failover-admin"
+HATS_HEADER = "Bearer failover-hats"
+TEACHER = "http://example.org/hats/teacher"
 OCCUPANT_ID_NS = "urn:xmpp:occupant-id:0"
 PING = f"<ping xmlns='{PING_NS}'/>"
 DISCO = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
@@ -79,7 +81,8 @@ class Fleet:
             self.workdir / name, self.server, storage=self.url, component_slots=SLOTS,
             component_slot_renewal=RENEWAL, component_slot_lease=LEASE,
             muc_room_default_persistent=True,
-            http_muc_admin_authorization_header=ADMIN_HEADER)
+            http_muc_admin_authorization_header=ADMIN_HEADER,
+            http_muc_hats_authorization_header=HATS_HEADER)
         self.processes[name] = process
         process.start_unchecked()
         wanted = "holding" if holder else "standby"
@@ -186,6 +189,13 @@ def test_a_killed_holders_rooms_come_back_on_the_standby_and_the_others_never_st
         status, refusal = p4.http("GET", "/muc_admin/rooms", headers={"Authorization": ADMIN_HEADER})
         assert status == 409 and b"standby" in refusal, (status, refusal)
 
+        hat = {"hats": {TEACHER: {"active": True, "required": False, "title": "Teacher"}}}
+        status, answer = p2.http("PUT", f"/muc_hats?user=bob@localhost&muc={moved_jid}",
+                                 json_body=hat, headers={"Authorization": HATS_HEADER})
+        assert status == 200, answer
+        seen = await bob.expect_presence(frm=occupant(moved_jid, "Bob"))
+        assert hats_of(seen) == [(TEACHER, "Teacher")], describe(seen)
+
         said = [f"before the kill {n}" for n in range(BEFORE_KILL)]
         for line in said:
             await talk(alice, bob, moved_jid, line)
@@ -225,6 +235,7 @@ def test_a_killed_holders_rooms_come_back_on_the_standby_and_the_others_never_st
         assert {"affiliation": "owner"}.items() <= _item(mine).items(), describe(mine)
         again = await enter(bob, moved_jid, "Bob")
         assert occupant_id(again) == ids[moved]
+        assert hats_of(again) == [(TEACHER, "Teacher")], describe(again)
         assert _item(again)["affiliation"] == "member"
         lists = await affiliations_of(alice, moved_jid, "owner", "member")
         assert [i["jid"] for i in lists["owner"]] == ["alice@localhost"]
