@@ -40,22 +40,34 @@ class SecretFile:
         value = initial if initial is not None else os.urandom(SECRET_BYTES)
         if len(value) != SECRET_BYTES:
             raise SecretError(f"a service secret is {SECRET_BYTES} bytes")
+        # Written whole to a file of its own, then linked into place: a
+        # process starting at the same moment sees either no secret or all
+        # of it, never the empty file another one has just created.
+        directory = os.path.dirname(os.path.abspath(self.path))
+        partial = f"{self.path}.{os.getpid()}.{os.urandom(4).hex()}.new"
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return self._read()  # made meanwhile by another process: that one counts
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as e:
             raise SecretError(f"cannot create {self.path!r}: {e.strerror}") from None
         try:
-            os.write(fd, value)
+            try:
+                os.write(fd, value)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(partial, self.path)
+            except FileExistsError:
+                return self._read()  # made meanwhile by another process: that one counts
+            except OSError as e:
+                raise SecretError(f"cannot create {self.path!r}: {e.strerror}") from None
+        finally:
+            os.unlink(partial)
+        fd = os.open(directory, os.O_RDONLY)
+        try:
             os.fsync(fd)
         finally:
             os.close(fd)
-        directory = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
         return value
 
     def _read(self) -> bytes:

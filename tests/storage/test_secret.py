@@ -21,6 +21,42 @@ def test_secrets_are_random(tmp_path):
     assert SecretFile(tmp_path / "a").service_secret() != SecretFile(tmp_path / "b").service_secret()
 
 
+def test_a_process_making_the_secret_at_the_same_moment_is_never_seen_half_done(
+        tmp_path, monkeypatch):
+    """Another process creates the secret while this one is writing its own:
+    this one takes the other's, finds it whole, and leaves nothing behind."""
+    path = tmp_path / "svc.secret"
+    theirs = bytes(range(32))
+    real_link = os.link
+    seen = []
+
+    def link(source, target):
+        seen.append(os.listdir(tmp_path))  # ours is written, not yet in place
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, theirs)
+        os.close(fd)
+        return real_link(source, target)
+
+    monkeypatch.setattr(os, "link", link)
+    assert SecretFile(path).service_secret() == theirs
+    assert "svc.secret" not in seen[0]
+    assert os.listdir(tmp_path) == ["svc.secret"]
+
+
+def test_processes_starting_together_share_one_secret(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    with context.Pool(8) as pool:
+        secrets = pool.map(_secret_of, [str(tmp_path / "svc.secret")] * 64)
+    assert len(set(secrets)) == 1 and len(secrets[0]) == 32
+    assert os.listdir(tmp_path) == ["svc.secret"]
+
+
+def _secret_of(path):
+    return SecretFile(path).service_secret()
+
+
 def test_a_file_others_can_read_is_refused(tmp_path):
     path = tmp_path / "svc.secret"
     SecretFile(path).service_secret()
