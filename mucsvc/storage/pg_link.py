@@ -27,11 +27,18 @@ serving what it holds in memory), and reconnection is attempted on the
 link's clock after 0.5 s, doubling to at most 30 s, until the database
 answers; then the link is up again and calls go through.  ``state``,
 ``since`` and ``reconnects`` are what ``/health`` and ``/metrics`` show.
+
+A COMMIT sent but never answered is not taken for a refusal: a new
+connection asks the server whether that transaction took
+(``txid_status``), and the caller is told what the database holds; only
+when no new connection can be made does the call fail, saying the change
+"may have been stored".
 """
 
 from __future__ import annotations
 
 import datetime
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from twisted.internet import defer
@@ -42,6 +49,10 @@ from mucsvc.storage.errors import StorageError, StoreClosed
 #: First and longest wait between reconnection attempts, in seconds.
 FIRST_RETRY = 0.5
 LONGEST_RETRY = 30.0
+#: How long, and how often, a new connection asks whether a transaction
+#: whose COMMIT went unanswered took, while the server has not decided.
+IN_DOUBT_WAIT = 2.0
+IN_DOUBT_POLL = 0.05
 #: Seconds a connection attempt may take before the database counts as down.
 CONNECT_TIMEOUT = 5
 #: Connection settings used unless the conninfo names them: a server that
@@ -56,7 +67,9 @@ CONNECTION_DEFAULTS = {"connect_timeout": str(CONNECT_TIMEOUT), "keepalives": "1
 
 
 class DatabaseUnavailable(StorageError):
-    """The database cannot be reached: nothing was written."""
+    """The database cannot be reached: the change is not acknowledged.
+    Nothing of it was written, unless the message says it "may have been
+    stored" (a COMMIT sent whose outcome could not be learnt)."""
 
     def __init__(self, detail: str = "the database is unreachable"):
         super().__init__(detail)
@@ -139,14 +152,59 @@ class DatabaseLink:
         conn = self._begin()
         try:
             result = work(conn)
-            conn.execute("COMMIT")
-            return result
+            # The transaction's id, if it wrote anything: the one way to
+            # learn afterwards whether a COMMIT whose answer was lost took.
+            xid = conn.execute("SELECT txid_current_if_assigned()").fetchone()[0]
         except Exception as e:
             if conn.closed or conn.broken:
                 self._drop_connection()
                 raise DatabaseUnavailable(f"lost the database: {_first_line(e)}") from None
             conn.execute("ROLLBACK")
             raise
+        try:
+            conn.execute("COMMIT")
+        except Exception as e:
+            if not (conn.closed or conn.broken):
+                raise  # refused by the server: the transaction is over, nothing kept
+            self._drop_connection()
+            if xid is not None and self._committed(xid, e):
+                return result
+            raise DatabaseUnavailable(f"lost the database: {_first_line(e)}") from None
+        return result
+
+    def _committed(self, xid, error) -> bool:
+        """Whether transaction ``xid``, whose COMMIT was sent but never
+        answered, took: asked on a new connection (`txid_status`), so
+        that the caller is told what the database holds.  False when it
+        was aborted; `DatabaseUnavailable` when that cannot be learnt (no
+        new connection, or still undecided after `IN_DOUBT_WAIT`)."""
+        unknown = f"lost the database during a commit, which may have been stored: " \
+                  f"{_first_line(error)}"
+        self._broken = False
+        try:
+            conn = self._connection()
+        except DatabaseUnavailable:
+            raise DatabaseUnavailable(unknown) from None
+        self.quiet_reconnects += 1
+        waited = 0.0
+        try:
+            while True:
+                status = conn.execute("SELECT txid_status(%s)", (xid,)).fetchone()[0]
+                if status in ("committed", "aborted"):
+                    self.log.info("PostgreSQL connection lost during a commit; it was {status}",
+                                  status=status)
+                    return status == "committed"
+                if status is None or waited >= IN_DOUBT_WAIT:
+                    break
+                # The old connection's server process has not yet seen it close.
+                time.sleep(IN_DOUBT_POLL)
+                waited += IN_DOUBT_POLL
+        except Exception:
+            if conn.closed or conn.broken:
+                self._drop_connection()
+            raise DatabaseUnavailable(unknown) from None
+        self._drop_connection()
+        raise DatabaseUnavailable(unknown)
 
     def _begin(self):
         """A connection in a new transaction.  A connection found dead at

@@ -254,6 +254,98 @@ def test_a_connection_lost_during_a_call_refuses_it_and_the_link_goes_down(postg
         store.close()
 
 
+class LosesTheCommitAnswer:
+    """A psycopg connection whose next COMMIT is sent (``sent``) or not,
+    after which the connection dies before any answer is read: what a
+    server restart or a cut cable at that moment looks like to the client."""
+
+    def __init__(self, conn):
+        self._conn = conn
+        self.armed = None
+
+    def execute(self, query, *args, **kwargs):
+        if query == "COMMIT" and self.armed is not None:
+            sent, self.armed = self.armed, None
+            if sent:
+                self._conn.execute(query)
+            self._conn.close()
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return self._conn.execute(query, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def _losing_link(postgresql, inline):
+    url = postgresql.database()
+    link = started_link(url, inline)
+    made = []
+
+    def connect(conninfo):
+        made.append(LosesTheCommitAnswer(psycopg.connect(conninfo, autocommit=True)))
+        return made[-1]
+    link._connect = connect
+    link._thread.submit(link._drop_connection).result()
+    link._broken = False
+    return link, made
+
+
+def test_a_commit_whose_answer_is_lost_but_that_took_is_acknowledged(postgresql):
+    inline = Inline()
+    link, made = _losing_link(postgresql, inline)
+    store = Synchronous(PostgreSQLRoomStore(link), inline)
+    try:
+        store.save_room(ROOM, PERSISTENT)
+        made[-1].armed = True
+        store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)  # no refusal
+        assert (link.state, len(made)) == ("up", 2)
+        assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
+    finally:
+        store.close()
+
+
+def test_a_commit_lost_before_it_reached_the_server_is_refused_and_nothing_is_kept(postgresql):
+    inline = Inline()
+    link, made = _losing_link(postgresql, inline)
+    store = Synchronous(PostgreSQLRoomStore(link), inline)
+    try:
+        store.save_room(ROOM, PERSISTENT)
+        made[-1].armed = False
+        with pytest.raises(DatabaseUnavailable, match="lost the database"):
+            store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
+        inline.clock.advance(FIRST_RETRY)
+        _settled(inline)
+        assert link.state == "up"
+        assert store.load_rooms()[0].affiliations == {}
+    finally:
+        store.close()
+
+
+def test_a_commit_in_doubt_while_the_database_stays_away_says_it_may_have_been_stored(
+        postgresql):
+    inline = Inline()
+    link, made = _losing_link(postgresql, inline)
+    store = Synchronous(PostgreSQLRoomStore(link), inline)
+    try:
+        store.save_room(ROOM, PERSISTENT)
+        made[-1].armed = True
+        real = link._connect
+
+        def refused(conninfo):
+            raise psycopg.OperationalError("connection refused")
+        link._connect = refused
+        with pytest.raises(DatabaseUnavailable, match="may have been stored"):
+            store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
+        assert link.state == "down"
+        link._connect = real
+        inline.clock.advance(FIRST_RETRY)
+        _settled(inline)
+        # It did take: after the next start the rooms are what the database holds.
+        assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
+    finally:
+        store.close()
+
+
 def _settled(inline):
     """Run what the database thread hands back until the reconnection's answer came."""
     import queue
