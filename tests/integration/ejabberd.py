@@ -30,7 +30,8 @@ from collections.abc import Sequence
 import pytest
 
 from tests.integration import reaper
-from tests.integration.ports import accepts_connections, free_ports, wait_until
+from tests.integration.ports import accepts_connections, free_ports
+from tests.integration.throwaway_server import ThrowawayServer
 
 EJABBERDCTL = "/usr/sbin/ejabberdctl"
 ERL = "/usr/bin/erl"  # Debian's ejabberd depends on it
@@ -54,7 +55,7 @@ class EjabberdError(RuntimeError):
     """ejabberd did not do what a test needs; the message carries its log."""
 
 
-class EjabberdServer(reaper.Supervised):
+class EjabberdServer(ThrowawayServer):
     """A throwaway ejabberd on free loopback ports with a generated config.
 
     Users are ``NAME@localhost`` (plain passwords, no TLS, as loopback test
@@ -71,6 +72,12 @@ class EjabberdServer(reaper.Supervised):
 
     host = "localhost"
     reference_muc = "conference.localhost"
+    label = "ejabberd"
+    error = EjabberdError
+    port_taken_markers = PORT_TAKEN_MARKERS
+    start_timeout = 40.0
+    stop_timeout = 15.0
+    poll_interval = 0.1
 
     def __init__(
         self,
@@ -98,9 +105,6 @@ class EjabberdServer(reaper.Supervised):
         self.node = f"mucsvc{os.getpid()}x{os.urandom(3).hex()}@localhost"
         self.cookie = os.urandom(16).hex()
         self._pick_ports()
-        self._process: subprocess.Popen | None = None
-        self._has_started = False
-        self._log_offset = 0
 
     def _pick_ports(self) -> None:
         self.c2s_port, self.component_port, self.http_port, self.dist_port = free_ports(4)
@@ -197,22 +201,6 @@ class EjabberdServer(reaper.Supervised):
 
     # -- lifecycle ---------------------------------------------------------
 
-    def start(self, timeout: float = 40.0) -> None:
-        """Start ejabberd; return once it says it started and its c2s and
-        component ports accept. Fails the test (never skips it) when
-        ejabberd is not installed."""
-        self._check_installed()
-        if self.running:
-            raise EjabberdError("ejabberd is already running")
-        try:
-            self._start_once(timeout)
-        except EjabberdError:
-            if self._has_started or not self._port_was_taken():
-                raise
-            self._pick_ports()
-            self._start_once(timeout)
-        self._has_started = True
-
     @staticmethod
     def _check_installed() -> None:
         if not os.path.exists(EJABBERDCTL):
@@ -220,36 +208,16 @@ class EjabberdServer(reaper.Supervised):
         if os.geteuid() != 0:
             pytest.fail(NOT_PERMITTED, pytrace=False)
 
-    def _start_once(self, timeout: float) -> None:
+    def _prepare(self) -> None:
         self.spool_path.mkdir(exist_ok=True)
         self.logs_path.mkdir(exist_ok=True)
         self.write_config()
-        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with open(self.console_path, "ab") as console:
-            process = subprocess.Popen(
-                self.ctl_command("foreground"),
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=console,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self._process = reaper.adopt(process)
 
-        def settled() -> bool:
-            return not self.running or self._port_was_taken() or self._listening()
+    def _command(self) -> list[str]:
+        return self.ctl_command("foreground")
 
-        wait_until(settled, timeout, interval=0.1)
-        if not self.running:
-            code = process.returncode
-            self._terminate()
-            raise EjabberdError(f"ejabberd exited with status {code} while starting\n{self.log_tail()}")
-        if self._port_was_taken():
-            self._terminate()
-            raise EjabberdError(f"ejabberd could not bind one of its ports\n{self.log_tail()}")
-        if not self._listening():
-            self._terminate()
-            raise EjabberdError(f"ejabberd did not start within {timeout}s\n{self.log_tail()}")
+    def _ports_text(self) -> str:
+        return f"(c2s {self.c2s_port}, component {self.component_port})"
 
     def _listening(self) -> bool:
         started = self._log_since_start()
@@ -260,25 +228,11 @@ class EjabberdServer(reaper.Supervised):
             and accepts_connections(self.component_port)
         )
 
-    def _log_since_start(self) -> str:
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(self._log_offset)
-                return log.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
-
-    def _port_was_taken(self) -> bool:
-        started = self._log_since_start()
-        return any(marker in started for marker in PORT_TAKEN_MARKERS)
-
-    def stop(self, timeout: float = 15.0) -> None:
-        """Stop ejabberd: SIGTERM to its session (ejabberdctl's shell and the
-        Erlang VM under it; the VM shuts down in order on SIGTERM), then
-        SIGKILL after ``timeout``. Idempotent."""
-        self._terminate(timeout)
-
-    def _terminate(self, timeout: float = 15.0) -> None:
+    def _terminate(self, timeout: float | None = None) -> None:
+        """SIGTERM to its session (ejabberdctl's shell and the Erlang VM
+        under it; the VM shuts down in order on SIGTERM), then SIGKILL
+        after ``timeout``."""
+        timeout = self.stop_timeout if timeout is None else timeout
         process, self._process = self._process, None
         if process is None:
             return
@@ -289,18 +243,6 @@ class EjabberdServer(reaper.Supervised):
         if _session_alive(process):
             _signal_session(process, signal.SIGKILL)
         reaper.terminate(process, timeout)
-
-    def restart(self, timeout: float = 40.0) -> None:
-        """Stop, then start again on the same ports with the same data."""
-        self.stop()
-        self.start(timeout)
-
-    def __enter__(self) -> EjabberdServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     # -- users -------------------------------------------------------------
 
@@ -352,29 +294,6 @@ class EjabberdServer(reaper.Supervised):
         if result.returncode != 0:
             raise EjabberdError(f"erl could not compute the slots:\n{result.stdout}{result.stderr}")
         return dict(zip(bare_jids, (int(line) for line in result.stdout.split())))
-
-    # -- diagnostics ---------------------------------------------------------
-
-    def log_text(self) -> str:
-        """Everything ejabberd logged in this work directory, across restarts."""
-        return self._read(self.log_path)
-
-    def log_tail(self, lines: int = 60) -> str:
-        """The last ``lines`` of ejabberd's log and console, for failure messages."""
-        parts = []
-        for label, path in (("ejabberd log", self.log_path), ("ejabberd console", self.console_path)):
-            text = self._read(path)
-            if text.strip():
-                tail = "\n".join(text.splitlines()[-lines:])
-                parts.append(f"--- {label} ({path}) ---\n{tail}")
-        return "\n".join(parts) or f"--- ejabberd wrote no log in {self.workdir} ---"
-
-    @staticmethod
-    def _read(path: pathlib.Path) -> str:
-        try:
-            return path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
 
 
 def _signal_session(process: subprocess.Popen, signum: int) -> None:

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from tests.integration import reaper
-from tests.integration.ports import accepts_connections, free_ports, wait_until
+from tests.integration.ports import accepts_connections, free_ports
+from tests.integration.throwaway_server import ThrowawayServer
 
 PROSODY = "/usr/bin/prosody"
 PROSODYCTL = "/usr/bin/prosodyctl"
@@ -67,7 +67,7 @@ class ProsodyError(RuntimeError):
     """Prosody did not do what a test needs; the message carries its log."""
 
 
-class ProsodyServer(reaper.Supervised):
+class ProsodyServer(ThrowawayServer):
     """A throwaway Prosody on free loopback ports with a generated config.
 
     Users are ``NAME@localhost`` (``host`` names another domain, such as
@@ -80,6 +80,9 @@ class ProsodyServer(reaper.Supervised):
     """
 
     reference_muc = "conference.localhost"
+    label = "Prosody"
+    error = ProsodyError
+    port_taken_markers = PORT_TAKEN_MARKERS
 
     def __init__(
         self,
@@ -105,10 +108,7 @@ class ProsodyServer(reaper.Supervised):
         self.pidfile = self.workdir / "prosody.pid"
         self.log_path = self.workdir / "prosody.log"
         self.console_path = self.workdir / "prosody.console.log"
-        self.c2s_port, self.component_port = free_ports(2)
-        self._process: subprocess.Popen | None = None
-        self._has_started = False
-        self._log_offset = 0
+        self._pick_ports()
 
     # -- configuration ---------------------------------------------------
 
@@ -167,112 +167,33 @@ class ProsodyServer(reaper.Supervised):
 
     # -- lifecycle ---------------------------------------------------------
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Start Prosody; return once its c2s and component ports accept.
-
-        Fails the test (never skips it) when Prosody is not installed.
-
-        If a port we picked was grabbed by someone else before Prosody's
-        first start, pick new ones and try once more (later starts keep
-        their ports, since clients and the component already know them).
-        """
+    def _check_installed(self) -> None:
         if not os.path.exists(PROSODY):
             pytest.fail(NOT_INSTALLED, pytrace=False)
         for name in self.conference_modules:
             if not module_installed(name):
                 pytest.fail(COMMUNITY_NOT_INSTALLED.format(name=name), pytrace=False)
-        if self.running:
-            raise ProsodyError("Prosody is already running")
-        try:
-            self._start_once(timeout)
-        except ProsodyError:
-            if self._has_started or not self._port_was_taken():
-                raise
-            self.c2s_port, self.component_port = free_ports(2)
-            self._start_once(timeout)
-        self._has_started = True
 
-    def _start_once(self, timeout: float) -> None:
+    def _pick_ports(self) -> None:
+        self.c2s_port, self.component_port = free_ports(2)
+
+    def _prepare(self) -> None:
         self.data_path.mkdir(exist_ok=True)
         self.write_config()
-        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with open(self.console_path, "ab") as console:
-            process = subprocess.Popen(
-                [PROSODY, "--config", str(self.config_path)],
-                cwd=self.workdir,
-                stdin=subprocess.DEVNULL,
-                stdout=console,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self._process = reaper.adopt(process)
 
-        def settled() -> bool:
-            return not self.running or self._port_was_taken() or self._listening()
+    def _command(self) -> list[str]:
+        return [PROSODY, "--config", str(self.config_path)]
 
-        wait_until(settled, timeout)
-        if not self.running:
-            code = process.returncode
-            self._terminate()
-            raise ProsodyError(f"Prosody exited with status {code} while starting\n{self.log_tail()}")
-        if self._port_was_taken():
-            self._terminate()
-            raise ProsodyError(
-                f"Prosody could not bind c2s port {self.c2s_port} or component port "
-                f"{self.component_port}\n{self.log_tail()}"
-            )
-        if not self._listening():
-            self._terminate()
-            raise ProsodyError(
-                f"Prosody did not open c2s port {self.c2s_port} and component port "
-                f"{self.component_port} within {timeout}s\n{self.log_tail()}"
-            )
+    def _ports_text(self) -> str:
+        return f"(c2s {self.c2s_port}, component {self.component_port})"
 
     def _listening(self) -> bool:
-        """Prosody says it opened both ports, and they accept connections.
-
-        The log line matters: a port that accepts could belong to another
-        program that took it after we picked it.
-        """
+        """Prosody says it opened both ports, and they accept connections."""
         started = self._log_since_start()
         return all(
             f"Activated service '{service}' on [127.0.0.1]:{port}" in started
             for service, port in (("c2s", self.c2s_port), ("component", self.component_port))
         ) and accepts_connections(self.c2s_port) and accepts_connections(self.component_port)
-
-    def _log_since_start(self) -> str:
-        try:
-            with open(self.log_path, "rb") as log:
-                log.seek(self._log_offset)
-                return log.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
-
-    def _port_was_taken(self) -> bool:
-        started = self._log_since_start()
-        return any(marker in started for marker in PORT_TAKEN_MARKERS)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop Prosody (SIGTERM, then SIGKILL after ``timeout``); idempotent."""
-        self._terminate(timeout)
-
-    def _terminate(self, timeout: float = 10.0) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        reaper.terminate(process, timeout)
-
-    def restart(self, timeout: float = 20.0) -> None:
-        """Stop, then start again on the same ports with the same data."""
-        self.stop()
-        self.start(timeout)
-
-    def __enter__(self) -> ProsodyServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
 
     # -- users -------------------------------------------------------------
 
@@ -295,26 +216,3 @@ class ProsodyServer(reaper.Supervised):
                 f"prosodyctl register {user} failed with status {result.returncode}:\n"
                 f"{result.stdout}{result.stderr}"
             )
-
-    # -- diagnostics ---------------------------------------------------------
-
-    def log_text(self) -> str:
-        """Everything Prosody logged in this work directory, across restarts."""
-        return self._read(self.log_path)
-
-    def log_tail(self, lines: int = 60) -> str:
-        """The last ``lines`` of Prosody's log and console, for failure messages."""
-        parts = []
-        for label, path in (("prosody log", self.log_path), ("prosody console", self.console_path)):
-            text = self._read(path)
-            if text.strip():
-                tail = "\n".join(text.splitlines()[-lines:])
-                parts.append(f"--- {label} ({path}) ---\n{tail}")
-        return "\n".join(parts) or f"--- prosody wrote no log in {self.workdir} ---"
-
-    @staticmethod
-    def _read(path: pathlib.Path) -> str:
-        try:
-            return path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""

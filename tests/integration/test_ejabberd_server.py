@@ -82,3 +82,19 @@ def test_stopping_ends_the_whole_session_and_frees_the_ports(tmp_path):
     assert alive.stdout == "", f"processes of the session still run: {alive.stdout}"
     names = subprocess.run(["epmd", "-names"], capture_output=True, text=True, timeout=10)
     assert server.node.split("@")[0] not in names.stdout
+
+
+def test_a_port_taken_before_the_first_start_is_given_up_for_new_ones(tmp_path):
+    import socket
+    server = EjabberdServer(tmp_path / "ejabberd")
+    taken = server.c2s_port
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", taken))
+    squatter.listen()
+    try:
+        server.start()
+        assert server.c2s_port != taken and server.running
+        assert accepts_connections(server.c2s_port) and accepts_connections(server.component_port)
+    finally:
+        server.stop()
+        squatter.close()

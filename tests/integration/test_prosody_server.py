@@ -163,3 +163,40 @@ def test_two_users_meet_in_a_room_of_the_reference_muc(server):
             assert not alice.unclaimed(lambda s: s.xml.get("from", "").endswith("/Bob"))
 
     run(scenario())
+
+
+def _squat(port: int):
+    """A listening socket on ``port``: another program that took it."""
+    import socket
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", port))
+    squatter.listen()
+    return squatter
+
+
+def test_a_port_taken_before_the_first_start_is_given_up_for_new_ones(tmp_path):
+    server = ProsodyServer(tmp_path / "prosody")
+    taken = server.component_port
+    squatter = _squat(taken)
+    try:
+        server.start()
+        assert server.component_port != taken and server.running
+        assert any(marker in server.log_text() for marker in prosody_module.PORT_TAKEN_MARKERS)
+        assert accepts_connections(server.c2s_port) and accepts_connections(server.component_port)
+    finally:
+        server.stop()
+        squatter.close()
+
+
+def test_a_port_taken_before_a_restart_is_an_error_that_shows_the_log(tmp_path):
+    server = ProsodyServer(tmp_path / "prosody")
+    server.start()
+    server.stop()
+    squatter = _squat(server.c2s_port)  # clients know the old ports: no new ones now
+    try:
+        with pytest.raises(prosody_module.ProsodyError, match="could not bind") as refused:
+            server.start()
+        assert "--- prosody log" in str(refused.value)
+        assert not server.running
+    finally:
+        squatter.close()
