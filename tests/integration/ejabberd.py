@@ -269,6 +269,12 @@ class EjabberdServer(ThrowawayServer):
 
     # -- balancing -----------------------------------------------------------
 
+    def room_slots(self, names: Sequence[str]) -> dict[str, int]:
+        """Room local part -> the slot (1..``component_number``) ejabberd's
+        hash gives ``name@component_domain``."""
+        by_jid = self.balancing_slots([f"{name}@{self.component_domain}" for name in names])
+        return {jid.split("@", 1)[0]: slot for jid, slot in by_jid.items()}
+
     def balancing_slots(self, bare_jids: Sequence[str]) -> dict[str, int]:
         """The connection slot (1..``component_number``) ejabberd 23.01 picks
         for stanzas to each of ``bare_jids`` with ``bare_destination``:

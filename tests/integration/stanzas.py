@@ -19,6 +19,7 @@ STANZA_ERROR_NS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 DISCO_INFO_NS = "http://jabber.org/protocol/disco#info"
 MUC_NS = "http://jabber.org/protocol/muc"
 MUC_USER_NS = "http://jabber.org/protocol/muc#user"
+OCCUPANT_ID_NS = "urn:xmpp:occupant-id:0"
 
 # Marks an attribute a test does not care about (``None`` would be
 # ambiguous: it means "attribute absent", e.g. an available presence).
@@ -74,6 +75,12 @@ def status_codes(stanza: StanzaBase) -> set[int]:
         for status in stanza.xml.iterfind(f"{{{MUC_USER_NS}}}x/{{{MUC_USER_NS}}}status")
         if (status.get("code") or "").isdigit()
     }
+
+
+def occupant_id(stanza: StanzaBase) -> str | None:
+    """The XEP-0421 occupant id the room stamped on ``stanza``."""
+    element = stanza.xml.find(f"{{{OCCUPANT_ID_NS}}}occupant-id")
+    return element.get("id") if element is not None else None
 
 
 def muc_item(stanza: StanzaBase) -> dict[str, str]:

@@ -18,16 +18,16 @@ build on one another's state (the second kills a process of the first).
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from tests.integration.ejabberd import EjabberdServer
+from tests.integration.fleet import Fleet
 from tests.integration.muc_process import MucProcess
 from tests.integration.muc_scenarios import PING_NS, body_of, create_room, enter, occupant
 from tests.integration.ports import wait_until
-from tests.integration.stanzas import describe, error_condition
+from tests.integration.stanzas import describe, error_condition, occupant_id
 from tests.integration.xmpp_client import (
     DEFAULT_PASSWORD,
     StanzaErrorReply,
@@ -39,7 +39,6 @@ from tests.integration.xmpp_client import (
 SLOTS = 3
 ROOMS = [f"room{index}" for index in range(12)]
 ADMIN_HEADER = "Bearer balancing-admin"
-OCCUPANT_ID_NS = "urn:xmpp:occupant-id:0"
 # How long a test waits for an answer that must not come: the stanzas go
 # through one loopback ejabberd, where an answer takes milliseconds.
 SILENCE = 2.0
@@ -56,15 +55,13 @@ def ejabberd(tmp_path_factory):
     server.stop()
 
 
-class Fleet:
-    """The ``twistd muc`` processes of this module, by name, in the order
-    they connected; one secret file for all, a storage file each."""
+class Balanced(Fleet):
+    """The processes of this module: one secret file for all, a storage
+    file each."""
 
     def __init__(self, server: EjabberdServer, workdir):
-        self.server = server
-        self.workdir = workdir
+        super().__init__(server, workdir, ADMIN_HEADER)
         self.secret_file = workdir / "service.secret"
-        self.processes: dict[str, MucProcess] = {}
 
     def start(self, name: str) -> MucProcess:
         """Start one more process; return once ejabberd accepted its link.
@@ -82,20 +79,10 @@ class Fleet:
         process.start()
         return process
 
-    def rooms_of(self, process: MucProcess) -> set[str]:
-        """The local parts of the rooms ``process`` holds (GET /muc_admin/rooms)."""
-        status, body = process.http("GET", "/muc_admin/rooms?max=1000", headers={"Authorization": ADMIN_HEADER})
-        assert status == 200, body
-        return {room["jid"].split("@", 1)[0] for room in json.loads(body)["rooms"]}
-
-    def stop_all(self) -> None:
-        for process in reversed(list(self.processes.values())):
-            process.stop()
-
 
 @pytest.fixture(scope="module")
 def fleet(ejabberd, tmp_path_factory):
-    fleet = Fleet(ejabberd, tmp_path_factory.mktemp("fleet"))
+    fleet = Balanced(ejabberd, tmp_path_factory.mktemp("fleet"))
     try:
         for name in ("p1", "p2", "p3"):
             fleet.start(name)
@@ -107,17 +94,12 @@ def fleet(ejabberd, tmp_path_factory):
 @pytest.fixture(scope="module")
 def slots(ejabberd, fleet):
     """Room local part -> the slot ejabberd's hash gives it (1..3)."""
-    by_jid = ejabberd.balancing_slots([f"{room}@{ejabberd.component_domain}" for room in ROOMS])
-    return {jid.split("@", 1)[0]: slot for jid, slot in by_jid.items()}
+    return ejabberd.room_slots(ROOMS)
 
 
 def room(service: str, name: str) -> str:
     return f"{name}@{service}"
 
-
-def occupant_id(stanza) -> str | None:
-    element = stanza.xml.find(f"{{{OCCUPANT_ID_NS}}}occupant-id")
-    return element.get("id") if element is not None else None
 
 
 def received_total(process: MucProcess) -> int:

@@ -18,7 +18,6 @@ The tests run in order and build on one another's state.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -26,6 +25,7 @@ import time
 import pytest
 
 from tests.integration.ejabberd import EjabberdServer
+from tests.integration.fleet import Fleet
 from tests.integration.muc_process import MucProcess
 from tests.integration.muc_scenarios import (
     PING_NS, admin_item, affiliations_of, config_submission, create_room, enter, hats_of, occupant,
@@ -33,7 +33,7 @@ from tests.integration.muc_scenarios import (
 )
 from tests.integration.archive_scenarios import ARCHIVE_PLUGINS, whole_archive
 from tests.integration.ports import wait_until
-from tests.integration.stanzas import describe, error_condition
+from tests.integration.stanzas import describe, error_condition, occupant_id
 from tests.integration.xmpp_client import (
     DEFAULT_PASSWORD, StanzaErrorReply, StanzaTimeout, all_logged_in, run,
 )
@@ -48,7 +48,6 @@ ROOMS = [f"room{index}" for index in range(9)]
 ADMIN_HEADER = "Bearer failover-admin"
 HATS_HEADER = "Bearer failover-hats"
 TEACHER = "http://example.org/hats/teacher"
-OCCUPANT_ID_NS = "urn:xmpp:occupant-id:0"
 PING = f"<ping xmlns='{PING_NS}'/>"
 DISCO = "<query xmlns='http://jabber.org/protocol/disco#info'/>"
 BEFORE_KILL = 5
@@ -69,10 +68,12 @@ def database(postgresql):
     return postgresql.database()
 
 
-class Fleet:
+class Failover(Fleet):
+    """The processes of this module, on one database (``url``)."""
+
     def __init__(self, server, url, workdir):
-        self.server, self.url, self.workdir = server, url, workdir
-        self.processes: dict[str, MucProcess] = {}
+        super().__init__(server, workdir, ADMIN_HEADER)
+        self.url = url
 
     def start(self, name: str, *, holder: bool) -> MucProcess:
         """Start ``name``; return once it holds a token and its link is up
@@ -100,20 +101,10 @@ class Fleet:
             raise AssertionError(f"{name} is not {wanted}:\n{process.diagnostics()}")
         return process
 
-    def rooms_of(self, process: MucProcess) -> set[str]:
-        status, body = process.http("GET", "/muc_admin/rooms?max=1000",
-                                    headers={"Authorization": ADMIN_HEADER})
-        assert status == 200, body
-        return {room["jid"].split("@", 1)[0] for room in json.loads(body)["rooms"]}
-
-    def stop_all(self) -> None:
-        for process in reversed(list(self.processes.values())):
-            process.stop()
-
 
 @pytest.fixture(scope="module")
 def fleet(ejabberd, database, tmp_path_factory):
-    fleet = Fleet(ejabberd, database, tmp_path_factory.mktemp("fleet"))
+    fleet = Failover(ejabberd, database, tmp_path_factory.mktemp("fleet"))
     try:
         for name in ("p1", "p2", "p3"):
             fleet.start(name, holder=True)
@@ -125,13 +116,9 @@ def fleet(ejabberd, database, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def slots(ejabberd, fleet):
-    by_jid = ejabberd.balancing_slots([f"{room}@{ejabberd.component_domain}" for room in ROOMS])
-    return {jid.split("@", 1)[0]: slot for jid, slot in by_jid.items()}
+    """Room local part -> the slot ejabberd's hash gives it (1..3)."""
+    return ejabberd.room_slots(ROOMS)
 
-
-def occupant_id(stanza) -> str | None:
-    element = stanza.xml.find(f"{{{OCCUPANT_ID_NS}}}occupant-id")
-    return element.get("id") if element is not None else None
 
 
 def play(server, body) -> None:

@@ -40,15 +40,9 @@ from tests.integration.muc_scenarios import (
     subject_of,
     summary,
 )
-from tests.integration.stanzas import describe, disco_features, error_condition
-
-OCCUPANT_ID_NS = "urn:xmpp:occupant-id:0"
+from tests.integration.stanzas import describe, disco_features, error_condition, occupant_id
 
 
-def occupant_id(stanza) -> str | None:
-    """The XEP-0421 occupant id the room stamped on ``stanza``."""
-    element = stanza.xml.find(f"{{{OCCUPANT_ID_NS}}}occupant-id")
-    return element.get("id") if element is not None else None
 
 
 USERS = ("alice", "bob", "carol")
