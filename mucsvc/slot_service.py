@@ -54,8 +54,9 @@ class SlotService(service.Service):
     log = Logger()
 
     def __init__(self, tokens, component, storage, muc, clock, *, renewal: float, lease: float,
-                 stop_process, monotonic=None, holder: str | None = None):
+                 stop_process, monotonic=None, holder: str | None = None, served=None):
         self.tokens = tokens
+        self.served = served
         self.component = component
         self.storage = storage
         self.muc = muc
@@ -123,6 +124,8 @@ class SlotService(service.Service):
         fresh when it takes a token."""
         if state == UP:
             self._was_up = True
+            if self.served is not None:
+                self.served.probe_all([room.jid for room in self.muc.rooms.rooms()])
             return
         if not (self._was_up and self.running and self.serving):
             return

@@ -30,6 +30,7 @@ from mucsvc.storage.secret import SecretError
 from mucsvc.storage.service import StorageService
 from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
 from mucsvc.protocol.router import StanzaRouter
+from mucsvc.protocol.served_rooms import ServedRooms
 from mucsvc.protocol.service_commands import destroy_rooms_command
 from mucsvc.protocol.service_iq import ServiceHandler
 from mucsvc.stats import TrafficStats
@@ -37,7 +38,7 @@ from mucsvc.web.app import WebApp
 from mucsvc.web.hats import HatsApi
 from mucsvc.web.muc_admin import MucAdminApi
 from mucsvc.web.requests import guarded
-from mucsvc.web.standby import StandbyRefusal
+from mucsvc.web.slot_guard import SlotGuard
 
 CONFIG_ENVIRONMENT_VARIABLE = "MUCSVC_CONFIG"
 
@@ -179,7 +180,11 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     service_handler.iq_handlers[(NS_COMMANDS, "command")] = commands.handle
     service_handler.item_nodes[NS_COMMANDS] = commands.items
 
-    router = StanzaRouter(config.jid, service_handler, muc.handler, traffic=traffic)
+    # With several processes, which rooms are this one's, as ejabberd routes them.
+    served = ServedRooms(config.jid, component.send, reactor,
+                         lambda: component.link.is_up) if shared else None
+    router = StanzaRouter(config.jid, service_handler, muc.handler, traffic=traffic,
+                          served=served)
     router.setHandlerParent(component)
 
     slots = None
@@ -194,7 +199,7 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         slots = SlotService(tokens, component, storage, muc, reactor,
                             renewal=config.component_slot_renewal,
                             lease=config.component_slot_lease, stop_process=reactor.stop,
-                            monotonic=time.monotonic)
+                            monotonic=time.monotonic, served=served)
         slots.setName("slots")
         slots.setServiceParent(root)
 
@@ -210,13 +215,14 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
         app.hats = hats_api.resource()
         guards[b"/muc_hats"] = hats_api.authorization
     if config.http_muc_admin_authorization_header is not None:
-        admin_api = MucAdminApi(muc, config.http_muc_admin_authorization_header)
+        admin_api = MucAdminApi(muc, config.http_muc_admin_authorization_header, served)
         app.muc_admin = admin_api.resource()
         guards[b"/muc_admin"] = admin_api.authorization
         body_limits.append((b"/muc_admin/rooms/", b"/avatar", admin_api.avatar_body_limit))
     # No route takes a form, and none but a room's avatar a body over the
     # kick's limit.
-    root_resource = app.resource() if slots is None else StandbyRefusal(app.resource(), slots)
+    root_resource = app.resource() if slots is None else \
+        SlotGuard(app.resource(), slots, served, config.jid)
     site = server.Site(root_resource, requestFactory=guarded(guards, body_limits),
                        parsePOSTFormSubmission=False)
     web = strports.service(config.http_endpoint, site)

@@ -18,10 +18,10 @@ def stanza(xml: str):
 class Wire:
     """A stream manager with the router attached; ``receive`` plays inbound XML."""
 
-    def __init__(self, rooms=None, service_jid=SERVICE):
+    def __init__(self, rooms=None, service_jid=SERVICE, served=None):
         self.manager = TestableStreamManager()
         self.service = ServiceHandler(self.manager.send, name="mucsvc", version="1.2.3")
-        self.router = StanzaRouter(service_jid, self.service, rooms)
+        self.router = StanzaRouter(service_jid, self.service, rooms, served=served)
         self.router.setHandlerParent(self.manager)
         self.output = self.manager.stub.output
 

@@ -59,6 +59,19 @@ class OpenApiTests(unittest.TestCase):
                     self.assertIn(name, [p["name"] for p in operation["parameters"]
                                          if p["in"] == "path"], (path, method))
 
+    def test_the_room_apis_say_what_a_process_sharing_the_slots_answers(self):
+        paths = document()["paths"]
+        for path, operations in paths.items():
+            for method, operation in operations.items():
+                responses = operation["responses"]
+                if path.startswith(("/muc_admin", "/muc_kick", "/muc_moderate", "/muc_hats")):
+                    self.assertIn("421", responses, (path, method))
+                    self.assertIn("standby", responses["409"]["description"], (path, method))
+                else:
+                    self.assertNotIn("421", responses, (path, method))
+        kick = paths["/muc_kick"]["post"]["responses"]["409"]["description"]
+        self.assertTrue(kick.startswith("a ban of the room's last owner; or: "), kick)
+
     def test_every_reference_resolves(self):
         doc = document()
         text = json.dumps(doc)

@@ -128,36 +128,6 @@ def test_slot_settings_are_checked(settings, key, says):
     assert raised.value.key == key and says in str(raised.value)
 
 
-class Slots:
-    serving = False
-
-
-@pytest.mark.parametrize("path, status", [(b"/muc_admin/rooms", 409), (b"/muc_kick", 409),
-                                          (b"/muc_hats/rooms/x", 409), (b"/muc_moderate", 409),
-                                          (b"/health", 200), (b"/metrics", 200)])
-def test_a_standby_refuses_the_room_apis_and_answers_the_rest(path, status):
-    from twisted.web.test.requesthelper import DummyRequest
-
-    from mucsvc.web.standby import StandbyRefusal
-
-    class Inner:
-        def render(self, request):
-            request.setResponseCode(200)
-            return b"inner"
-    slots = Slots()
-    wrapped = StandbyRefusal(Inner(), slots)
-    request = DummyRequest(path.lstrip(b"/").split(b"/"))
-    request.path = path
-    body = wrapped.render(request)
-    assert (request.responseCode or 200) == status
-    if status == 409:
-        assert b"standby" in body
-    slots.serving = True
-    request = DummyRequest([])
-    request.path = path
-    assert wrapped.render(request) == b"inner"
-
-
 class FakeComponent:
     def __init__(self, clock):
         from mucsvc.link import LinkState

@@ -119,6 +119,18 @@ class ListTests(AdminTestCase):
         self.assertEqual([r["jid"] for r in page["rooms"]], [f"cherry@{SERVICE}", ROOM])
         self.assertTrue(page["complete"])
 
+    async def test_with_several_processes_the_rooms_another_serves_are_not_listed(self):
+        for name in ("apple", "berry", "cherry"):
+            await self.call("POST", "/rooms", {"room": name, "owner": ROMEO_BARE})
+
+        class Served:  # apple is another process's, cherry not known yet
+            def served(self, jid):
+                return {f"apple@{SERVICE}": False, f"berry@{SERVICE}": True, ROOM: True}.get(jid)
+        self.h.app.muc_admin = MucAdminApi(self.h.muc, AUTH, Served()).resource()
+        code, page = await self.call("GET", "/rooms")
+        self.assertEqual([r["jid"] for r in page["rooms"]],
+                         [f"berry@{SERVICE}", f"cherry@{SERVICE}", ROOM])
+
     async def test_bad_max_is_400(self):
         for value in ("0", "-1", "x", "1001"):
             code, answer = await self.call("GET", "/rooms", params={"max": value})

@@ -30,12 +30,15 @@ class StanzaRouter(XMPPHandler):
     while no room support is wired, in which case stanzas to rooms are
     answered with ``item-not-found`` as for a room that does not exist.
     ``traffic`` counts the stanzas received (for ``/metrics``).
+    ``served`` (a `ServedRooms`, with ``component_slots``) learns from every
+    stanza for a room that the room is served here, and takes the probes.
     """
 
     log = Logger()
 
-    def __init__(self, service_jid: str, service, rooms=None, traffic=None):
+    def __init__(self, service_jid: str, service, rooms=None, traffic=None, served=None):
         super().__init__()
+        self.served = served
         self.service_jid = service_jid
         self.service = service
         self.rooms = rooms
@@ -49,10 +52,14 @@ class StanzaRouter(XMPPHandler):
         if getattr(stanza, "handled", False):
             return
         self.traffic.received(stanza.name)
-        # IQ responses to our own requests belong to the StreamManager.
-        if stanza.name == "iq" and stanza.getAttribute("type") in ("result", "error") \
-                and self._is_service(stanza.getAttribute("to")):
-            return
+        if stanza.name == "iq" and stanza.getAttribute("type") in ("result", "error"):
+            # IQ responses to our own requests belong to the StreamManager.
+            if self._is_service(stanza.getAttribute("to")):
+                return
+            if self.served is not None and stanza.getAttribute("from") == self.service_jid \
+                    and self.served.is_probe(stanza):
+                stanza.handled = True
+                return
         stanza.handled = True
         if not _valid_sender(stanza.getAttribute("from")):
             return  # nobody to answer; the host server should not let it through
@@ -85,6 +92,8 @@ class StanzaRouter(XMPPHandler):
             elif wants_reply(stanza):
                 self.send(error_reply(stanza, "service-unavailable"))
         elif self.rooms is not None:
+            if self.served is not None:
+                self.served.mark(recipient.userhost())
             self.rooms.handle(stanza, recipient)
         elif wants_reply(stanza):
             self.send(error_reply(stanza, "item-not-found"))

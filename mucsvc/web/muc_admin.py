@@ -60,9 +60,12 @@ class MucAdminApi:
     app = Klein()
     log = Logger()
 
-    def __init__(self, muc, authorization: str):
+    def __init__(self, muc, authorization: str, served=None):
+        """``served``: with several processes, the `ServedRooms` (the list
+        leaves out the rooms another process serves)."""
         self.muc = muc
         self._authorization = RequiredHeader(authorization)
+        self._served = served
 
     @property
     def authorization(self) -> RequiredHeader:
@@ -79,6 +82,8 @@ class MucAdminApi:
         after = _query(request, "after")
         size = _page_size(request)
         rooms = sorted(self.muc.rooms.rooms(), key=lambda r: r.jid)
+        if self._served is not None:
+            rooms = [r for r in rooms if self._served.served(r.jid) is not False]
         if after is not None:
             rooms = [r for r in rooms if r.jid > after]
         page = rooms[:size]

@@ -6,6 +6,8 @@ every Klein route is documented and every documented path is routed.
 
 from __future__ import annotations
 
+import copy
+
 import mucsvc
 
 
@@ -84,8 +86,34 @@ _ROOM_HATS_ANSWER = {"200": _json(_ref("RoomHats"), "the room's hats afterwards"
                      "404": _error("no such room or hat"), **_STORE_FAILED}
 
 
+#: What the room APIs may also answer with ``component_slots`` (several
+#: processes behind ejabberd, `mucsvc.web.slot_guard`).
+ROOM_API_PREFIXES = ("/muc_admin", "/muc_kick", "/muc_moderate", "/muc_hats")
+_STANDBY = "the process is a standby (component_slots): it serves no room"
+_SLOT_ANSWERS = {
+    "421": _error("the room is served by another process of the service (component_slots): "
+                  "send the request to the process serving it"),
+    "503": _error("the component link is down, or a store failure"),
+}
+
+
 def document() -> dict:
     """The OpenAPI document (a fresh dict)."""
+    whole = copy.deepcopy(_document())  # answers are shared between operations
+    for path, operations in whole["paths"].items():
+        if not path.startswith(ROOM_API_PREFIXES):
+            continue
+        for operation in operations.values():
+            responses = operation["responses"]
+            refusal = responses.get("409")
+            responses["409"] = _error(_STANDBY if refusal is None else
+                                      f"{refusal['description']}; or: {_STANDBY}")
+            for status, answer in _SLOT_ANSWERS.items():
+                responses.setdefault(status, answer)
+    return whole
+
+
+def _document() -> dict:
     return {
         "openapi": "3.0.3",
         "info": {"title": "mucsvc HTTP API", "version": mucsvc.__version__,

@@ -26,7 +26,7 @@ import pytest
 
 from tests.integration.ejabberd import EjabberdServer
 from tests.integration.fleet import Fleet
-from tests.integration.muc_process import MucProcess
+from tests.integration.muc_process import KICK_AUTHORIZATION, MucProcess
 from tests.integration.muc_scenarios import (
     PING_NS, admin_item, affiliations_of, config_submission, create_room, enter, hats_of, occupant,
     room_name,
@@ -263,6 +263,47 @@ def test_the_killed_process_restarted_is_a_standby_and_does_not_connect(ejabberd
         assert bob.unclaimed(lambda s: s.xml.findtext("{jabber:client}body") == "served once") == []
 
     play(ejabberd, body_)
+
+
+def test_a_room_api_request_is_answered_only_by_the_process_serving_the_room(ejabberd, fleet,
+                                                                            slots):
+    """Every holder read every persistent room (p4 when it took over), but
+    answers the room APIs only about its own: about another's it sends the
+    caller on (421), so no stale copy is written over the database's."""
+    by_slot = {slot: sorted(r for r in ROOMS if slots[r] == slot) for slot in range(1, SLOTS + 1)}
+    holders = {1: fleet.processes["p1"], 2: fleet.processes["p4"], 3: fleet.processes["p3"]}
+    for slot, process in holders.items():
+        assert fleet.rooms_of(process) == set(by_slot[slot]), slot
+    admin = {"Authorization": ADMIN_HEADER}
+    mine, theirs = holders[1], holders[3]
+    name = by_slot[1][0]
+    rename = {"options": {"name": "Renamed where it is served"}}
+    status, body = theirs.http("POST", f"/muc_admin/rooms/{name}/config", json_body=rename,
+                               headers=admin)
+    assert status == 421 and f"{name}@{ejabberd.component_domain}".encode() in body, body
+    status, body = mine.http("POST", f"/muc_admin/rooms/{name}/config", json_body=rename,
+                             headers=admin)
+    assert status == 200, body
+    kick = {"nickname": "Bob", "muc": f"{name}@{ejabberd.component_domain}"}
+    status, body = theirs.http("POST", "/muc_kick", json_body=kick,
+                               headers={"Authorization": KICK_AUTHORIZATION})
+    assert status == 421, body
+    # A new room is made where ejabberd will send its stanzas, and nowhere else.
+    new = next(f"fresh{n}" for n in range(100)
+               if ejabberd.room_slots([f"fresh{n}"])[f"fresh{n}"] == 3)
+    creation = {"room": new, "owner": "alice@localhost", "options": {"persistent": True}}
+    status, body = mine.http("POST", "/muc_admin/rooms", json_body=creation, headers=admin)
+    assert status == 421, body
+    status, body = theirs.http("POST", "/muc_admin/rooms", json_body=creation, headers=admin)
+    assert status == 201, body
+    service = ejabberd.component_domain
+
+    async def body_(alice, bob):
+        assert await room_name(bob, f"{name}@{service}") == "Renamed where it is served"
+        await enter(alice, f"{new}@{service}", "Alice")  # served by theirs, as created
+
+    play(ejabberd, body_)
+    assert new in fleet.rooms_of(theirs) and new not in fleet.rooms_of(mine)
 
 
 def test_a_paused_holder_on_waking_hands_its_slot_to_the_process_that_took_its_token(
