@@ -138,6 +138,14 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     traffic = TrafficStats()
     raw_send = component.send
     component.send = traffic.counting(raw_send)
+    # With several processes, which rooms are this one's, as ejabberd routes
+    # them; another's copy (read from the database) is not to be changed here.
+    served = elsewhere = None
+    if shared:
+        served = ServedRooms(config.jid, component.send, reactor, lambda: component.link.is_up)
+
+        def elsewhere(room_jid):
+            return served.served(room_jid) is False
 
     store, secret = open_storage(config)
     try:
@@ -165,7 +173,7 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     muc.setName("muc")
     muc.setServiceParent(root)
 
-    hats = HatsService(muc)
+    hats = HatsService(muc, elsewhere)
     hats.setName("hats")
     hats.setServiceParent(root)
     RoomHatCommands(hats.wardrobe, component.send).install(muc.handler)
@@ -173,16 +181,13 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
     service_handler = ServiceHandler(component.send, name="mucsvc", version=mucsvc.__version__,
                                      public_rooms=muc.public_rooms)
     commands = AdHocCommands(component.send, config.jid, muc.is_admin)
-    commands.add(destroy_rooms_command(muc))
+    commands.add(destroy_rooms_command(muc, elsewhere))
     for command in hat_commands(hats):
         commands.add(command)
     service_handler.extra_features.append(NS_COMMANDS)
     service_handler.iq_handlers[(NS_COMMANDS, "command")] = commands.handle
     service_handler.item_nodes[NS_COMMANDS] = commands.items
 
-    # With several processes, which rooms are this one's, as ejabberd routes them.
-    served = ServedRooms(config.jid, component.send, reactor,
-                         lambda: component.link.is_up) if shared else None
     router = StanzaRouter(config.jid, service_handler, muc.handler, traffic=traffic,
                           served=served)
     router.setHandlerParent(component)

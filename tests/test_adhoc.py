@@ -66,3 +66,28 @@ class DestroyCommandTests(unittest.TestCase):
         self.assertEqual((reply.command["status"], note["type"], str(note)),
                          ("completed", "info", f"The following rooms were destroyed:\ngarden@{SERVICE}"))
         self.assertNotIn(f"garden@{SERVICE}", self.muc.rooms)
+
+
+class AnotherProcessesRoomTests(DestroyCommandTests):
+    """With several processes, a room another serves (its copy here read
+    from the database) is neither offered nor destroyed here."""
+
+    def setUp(self):
+        super().setUp()
+        self.receive(f"<presence xmlns='jabber:client' from='{ROMEO}' to='attic@{SERVICE}/romeo'>"
+                     "<x xmlns='http://jabber.org/protocol/muc'/></presence>")
+        commands = AdHocCommands(self.sent.append, SERVICE, self.muc.is_admin)
+        commands.add(destroy_rooms_command(self.muc, lambda jid: jid == f"attic@{SERVICE}"))
+        self.wire.service.iq_handlers[(NS_COMMANDS, "command")] = commands.handle
+
+    def test_only_this_processs_rooms_are_offered_and_destroyed(self):
+        [reply] = self.command(ADMIN)
+        self.assertIn(f"garden@{SERVICE}", reply.command.toXml())
+        self.assertNotIn(f"attic@{SERVICE}", reply.command.toXml())
+        form = ("<x xmlns='jabber:x:data' type='submit'><field var='rooms'>"
+                f"<value>attic@{SERVICE}</value><value>garden@{SERVICE}</value></field></x>")
+        out = self.command(ADMIN, form)
+        self.assertIn(f"attic@{SERVICE}", self.muc.rooms)
+        self.assertNotIn(f"garden@{SERVICE}", self.muc.rooms)
+        [done] = [s for s in out if s.name == "iq"]
+        self.assertNotIn(f"attic@{SERVICE}", done.toXml())

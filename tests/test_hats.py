@@ -106,6 +106,22 @@ class InterfaceTests(Fixture):
         self.assertEqual(self.s.muc.handler.room_features.count(HATS), 1)
 
 
+class AnotherProcessesRoomTests(Fixture):
+    """With several processes, the copy of a room another serves is not
+    this process's to change: every front end of the wardrobe refuses it."""
+
+    def test_a_room_served_elsewhere_is_refused_and_left_as_it_was(self):
+        hats = HatsService(self.s.muc, elsewhere=lambda jid: jid == ROOM)
+        self.assertEqual(self.refused(hats.add_user_hat(JULIET_BARE, ROOM, TEACHER)),
+                         ("item-not-found", "the room is served by another process of this service"))
+        self.assertEqual(self.refused(hats.set_user_hats(JULIET_BARE, ROOM, {})),
+                         ("item-not-found", "the room is served by another process of this service"))
+        self.assertEqual(self.get(), {})
+        self.assertEqual(self.s.take(), [])
+        served_here = HatsService(self.s.muc, elsewhere=lambda jid: False)
+        self.assertIsNone(self.successResultOf(served_here.add_user_hat(JULIET_BARE, ROOM, TEACHER)))
+
+
 class AddTests(Fixture):
     def test_attachment_defaults_to_empty_which_is_inactive(self):
         self.assertIsNone(self.successResultOf(self.hats.add_user_hat(JULIET_BARE, ROOM, TEACHER)))

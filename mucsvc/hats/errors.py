@@ -10,6 +10,7 @@ BAD_REQUEST = "bad-request"
 FORBIDDEN = "forbidden"
 
 NO_SUCH_ROOM = "no such room"
+SERVED_ELSEWHERE = "the room is served by another process of this service"
 NOT_AFFILIATED = "user not affiliated with room"
 NO_SUCH_HAT = "no such hat in the room"
 NOT_A_MANAGER = "only owners and admins of the room manage its hats"

@@ -33,10 +33,11 @@ def _changed(operation, *args):
 
 @implementer(IHatsService)
 class HatsService(service.Service):
-    """Hats of the users of ``muc`` (a ``MUCService``)."""
+    """Hats of the users of ``muc`` (a ``MUCService``); ``elsewhere``: see
+    `Wardrobe`."""
 
-    def __init__(self, muc):
-        self.wardrobe = Wardrobe(muc.app)
+    def __init__(self, muc, elsewhere=None):
+        self.wardrobe = Wardrobe(muc.app, elsewhere)
 
     def add_user_hat(self, user_jid, room_jid, hat_id, attachment=None):
         return _changed(self.wardrobe.add, user_jid, room_jid, hat_id, attachment)

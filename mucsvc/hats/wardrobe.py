@@ -31,8 +31,8 @@ from __future__ import annotations
 from mucsvc.jid import InvalidJID, parse_jid
 from mucsvc.hats import model
 from mucsvc.hats.errors import (
-    FORBIDDEN, ITEM_NOT_FOUND, NO_SUCH_HAT, NO_SUCH_ROOM, NOT_A_MANAGER, NOT_AFFILIATED, HatsError,
-    bad_request,
+    FORBIDDEN, ITEM_NOT_FOUND, NO_SUCH_HAT, NO_SUCH_ROOM, NOT_A_MANAGER, NOT_AFFILIATED,
+    SERVED_ELSEWHERE, HatsError, bad_request,
 )
 from mucsvc.rooms.errors import NoSuchHat, NotAcceptable
 from mucsvc.rooms.hat_definitions import HatDefinition, is_hue
@@ -46,10 +46,13 @@ ASSIGNED = {"active": True, "required": True}
 
 class Wardrobe:
     """Hats of the rooms of ``muc`` (a ``MUCService``): its rooms, its
-    persistence, and its protocol context for the presence broadcasts."""
+    persistence, and its protocol context for the presence broadcasts.
+    ``elsewhere(room_jid)``: with several processes, whether another
+    serves the room (this one's copy is not to be changed)."""
 
-    def __init__(self, app):
+    def __init__(self, app, elsewhere=None):
         self.app = app
+        self._elsewhere = elsewhere
 
     # ---- reading -------------------------------------------------------
 
@@ -160,6 +163,8 @@ class Wardrobe:
             room = rooms.room(parsed.userhost())
         if room is None:
             raise HatsError(ITEM_NOT_FOUND, NO_SUCH_ROOM)
+        if self._elsewhere is not None and self._elsewhere(room.jid):
+            raise HatsError(ITEM_NOT_FOUND, SERVED_ELSEWHERE)
         return room
 
     def _replace(self, room, user: str, hats: dict):
