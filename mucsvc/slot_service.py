@@ -54,15 +54,19 @@ class SlotService(service.Service):
     log = Logger()
 
     def __init__(self, tokens, component, storage, muc, clock, *, renewal: float, lease: float,
-                 stop_process, monotonic=None, holder: str | None = None, served=None):
+                 stop_process, monotonic=None, holder: str | None = None, served=None,
+                 former=None):
         self.tokens = tokens
         self.served = served
+        self.former = former
         self.component = component
         self.storage = storage
         self.muc = muc
         self.clock = clock
         self.stop_process = stop_process
         self._restarting = False
+        #: Stopping without a working link: the occupants were not told.
+        self._untold = False
         self.lease = SlotLease(tokens, clock, holder or new_holder_id(), renewal=renewal,
                                lease=lease, on_acquired=self._acquired, on_fenced=self._fenced,
                                on_ready=self.component.connect, on_reconnect=self._reconnect,
@@ -95,6 +99,7 @@ class SlotService(service.Service):
         self.storage.start_link()
 
     def _fenced(self, why: str) -> None:
+        self._untold = True
         self.component.fence()
         self.clock.callLater(0, self.stop_process)
 
@@ -112,6 +117,7 @@ class SlotService(service.Service):
         if self._restarting:
             return
         self._restarting = True
+        self._untold = True
         self.component.fence()
         self.lease.stop().addBoth(lambda _: self.clock.callLater(0, self.stop_process))
 
@@ -125,7 +131,7 @@ class SlotService(service.Service):
         if state == UP:
             self._was_up = True
             if self.served is not None:
-                self.served.probe_all([room.jid for room in self.muc.rooms.rooms()])
+                self._take_over()
             return
         if not (self._was_up and self.running and self.serving):
             return
@@ -134,8 +140,21 @@ class SlotService(service.Service):
                        slot=self.lease.slot)
         self._restart()
 
+    def _take_over(self):
+        """Connected with the slot: learn which of the rooms read are this
+        process's, tell the sessions a dead holder had in them, and from
+        then on keep this process's occupant lists."""
+        rooms = [room.jid for room in self.muc.rooms.rooms()]
+        if self.former is None:
+            return self.served.probe_all(rooms)
+        self.former.start()
+        return self.served.probe_all(rooms, on_served=self.former.dismiss_soon)
+
     def stopService(self):
         super().stopService()
+        if self.former is not None:
+            # Told at a clean stop (332): nobody needs to tell them again.
+            self.former.stop(told=not self._untold)
         d = self._link_closed()
         d.addCallback(lambda _: self.lease.stop())
         d.addBoth(lambda _: self.tokens.close())

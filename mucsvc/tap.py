@@ -23,7 +23,7 @@ from mucsvc.hats.room_commands import RoomHatCommands
 from mucsvc.hats.service import HatsService
 from mucsvc.muc import MUCService
 from mucsvc.settings import service_limits
-from mucsvc.slot_service import SlotService
+from mucsvc.slot_service import SlotService, new_holder_id
 from mucsvc.storage import StorageError, StoreDamaged, backends
 from mucsvc.storage.pg_slots import SlotTokens
 from mucsvc.storage.secret import SecretError
@@ -31,6 +31,8 @@ from mucsvc.storage.service import StorageService
 from mucsvc.protocol.adhoc import NS_COMMANDS, AdHocCommands
 from mucsvc.protocol.router import StanzaRouter
 from mucsvc.protocol.served_rooms import ServedRooms
+from mucsvc.app.former_occupants import FormerOccupants
+from mucsvc.storage.pg_occupants import OccupantLists
 from mucsvc.protocol.service_commands import destroy_rooms_command
 from mucsvc.protocol.service_iq import ServiceHandler
 from mucsvc.stats import TrafficStats
@@ -201,10 +203,13 @@ def service_from_config(config: Config, reactor=None) -> service.MultiService:
             raise ConfigError("storage", f"cannot open {backends.shown(config.storage)!r} for "
                                          f"the slot leases: "
                                          f"{_without_password(e, config.storage)}") from None
+        holder = new_holder_id()
+        former = FormerOccupants(muc.app, OccupantLists(storage.link), holder, reactor)
         slots = SlotService(tokens, component, storage, muc, reactor,
                             renewal=config.component_slot_renewal,
                             lease=config.component_slot_lease, stop_process=reactor.stop,
-                            monotonic=time.monotonic, served=served)
+                            monotonic=time.monotonic, holder=holder, served=served,
+                            former=former)
         slots.setName("slots")
         slots.setServiceParent(root)
 

@@ -107,6 +107,17 @@ def test_probing_every_room_asks_only_about_those_not_known():
     assert len(net.probes()) == 2
 
 
+def test_each_room_found_served_is_told_as_soon_as_its_probe_is_back():
+    net = Net()
+    seen = []
+    done = results(net.served.probe_all([ROOM, f"garden@{SERVICE}"], on_served=seen.append))
+    probes = {p["to"]: p for p in net.probes()}
+    net.back(probes[ROOM])
+    assert seen == [ROOM] and done == []
+    net.clock.advance(2)
+    assert done == [[ROOM]] and seen == [ROOM]
+
+
 class Rooms:
     def __init__(self):
         self.handled = []

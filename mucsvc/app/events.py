@@ -163,6 +163,15 @@ class ServiceShutdown:
     evacuated: tuple
 
 
+@dataclass(slots=True)
+class FormerOccupantsDismissed:
+    """The sessions a process that died had in rooms now served here are
+    told the room has gone away for them (status 332, as at a shutdown):
+    ``dismissed`` is ``[(room, occupants)]``, occupants no longer in it."""
+
+    dismissed: tuple
+
+
 class Listeners:
     """The listeners of one application, called in the order added.
 

@@ -50,6 +50,7 @@ class RoomBroadcaster:
             events.OccupantsRefreshed: self.occupants_refreshed,
             events.RoomDestroyed: self.room_destroyed,
             events.ServiceShutdown: self.service_shutdown,
+            events.FormerOccupantsDismissed: self.former_occupants_dismissed,
         }
 
     def __call__(self, event) -> None:
@@ -241,9 +242,17 @@ class RoomBroadcaster:
     def service_shutdown(self, event) -> None:
         """Every occupant hears it is going away (status 332), each about
         itself: the room as they knew it ends with the process."""
+        self._gone(event.evacuated)
+
+    def former_occupants_dismissed(self, event) -> None:
+        """What a shutdown would have told them, sent by the process that
+        took the room over: clients join again (Gajim does on 332)."""
+        self._gone(event.dismissed)
+
+    def _gone(self, evacuated) -> None:
         lead = status_codes((332,))
         publisher = self.context.publisher
-        for room, occupants in event.evacuated:
+        for room, occupants in evacuated:
             for occupant in occupants:
                 publisher.to_self(OccupantPresence(room, occupant, payload="", unavailable=True,
                                                    lead=lead))

@@ -89,12 +89,22 @@ class ServedRooms:
                    f" to='{escape_attr(room_jid)}' id='{probe_id}'/>")
         return d
 
-    def probe_all(self, room_jids) -> None:
+    def probe_all(self, room_jids, on_served=None):
         """Ask about every room not known yet (after connecting: the rooms
-        read when the token was taken), so that later requests need not wait."""
-        for room_jid in room_jids:
-            if room_jid not in self._known:
-                self.probe(room_jid).addErrback(lambda failure: None)
+        read when the token was taken), so that later requests need not
+        wait; ``on_served(room_jid)`` is called for each served here, as
+        soon as that is known.  A Deferred of those served here."""
+        rooms = list(room_jids)
+
+        def answered(here, room_jid):
+            if here and on_served is not None:
+                on_served(room_jid)
+            return here
+        asked = [self.probe(room_jid).addCallbacks(answered, lambda failure: False,
+                                                   callbackArgs=(room_jid,))
+                 for room_jid in rooms]
+        d = defer.gatherResults(asked)
+        return d.addCallback(lambda here: [jid for jid, is_here in zip(rooms, here) if is_here])
 
     def is_probe(self, stanza) -> bool:
         """Whether ``stanza`` (an IQ result from the service's own domain)

@@ -123,6 +123,20 @@ CREATE TABLE muc_component_slots (
 """
 
 
+# v5: who is in the rooms of each holder (`mucsvc.storage.pg_occupants`),
+# so that the process taking over a dead holder's slot can tell them.
+_V5 = """
+CREATE TABLE muc_occupants (
+    room_jid text NOT NULL,
+    full_jid text NOT NULL,
+    nick     text NOT NULL,
+    holder   text NOT NULL,
+    PRIMARY KEY (room_jid, full_jid, holder)
+);
+CREATE INDEX muc_occupants_by_holder ON muc_occupants (holder)
+"""
+
+
 def _script(text: str):
     def step(conn):
         for statement in (s.strip() for s in text.split(";")):
@@ -132,7 +146,7 @@ def _script(text: str):
 
 
 #: ``MIGRATIONS[n]`` upgrades version ``n`` to ``n + 1``.
-MIGRATIONS = [_script(_V1), _script(_V2), _script(_V3), _script(_V4)]
+MIGRATIONS = [_script(_V1), _script(_V2), _script(_V3), _script(_V4), _script(_V5)]
 
 
 def current_version() -> int:

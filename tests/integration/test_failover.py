@@ -19,6 +19,7 @@ The tests run in order and build on one another's state.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 
@@ -33,7 +34,7 @@ from tests.integration.muc_scenarios import (
 )
 from tests.integration.archive_scenarios import ARCHIVE_PLUGINS, whole_archive
 from tests.integration.ports import wait_until
-from tests.integration.stanzas import describe, error_condition, occupant_id
+from tests.integration.stanzas import describe, error_condition, occupant_id, status_codes
 from tests.integration.xmpp_client import (
     DEFAULT_PASSWORD, StanzaErrorReply, StanzaTimeout, all_logged_in, run,
 )
@@ -187,6 +188,8 @@ def test_a_killed_holders_rooms_come_back_on_the_standby_and_the_others_never_st
         for line in said:
             await talk(alice, bob, moved_jid, line)
 
+        # Who is in the room is written a moment after it changes: wait for it.
+        assert wait_until(lambda: listed(fleet.url, moved_jid) == ["Alice", "Bob"], 10)
         p2.kill()
         killed = time.monotonic()
         posted = 0
@@ -209,7 +212,17 @@ def test_a_killed_holders_rooms_come_back_on_the_standby_and_the_others_never_st
         assert status == 200 and health["slot"] == {"state": "holding", "holder":
                                                     health["slot"]["holder"], "token": 2}, health
 
-        # The occupants are unknown to the new process: they learn it and rejoin.
+        # The occupants are unknown to the new process, which tells each
+        # session the dead one listed what a clean stop would have (332):
+        # clients without a self-ping (Gajim) rejoin on that.
+        for client, nick in ((bob, "Bob"), (alice, "Alice")):
+            gone = await client.expect_self_presence(occupant(moved_jid, nick), "unavailable",
+                                                     timeout=5)
+            assert 332 in status_codes(gone), describe(gone)
+        told = re.findall(r"told (\d+) sessions of a former holder", p4.log_tail(400))
+        assert sum(map(int, told)) == 2 * len(by_slot[2]), p4.log_tail(40)
+        assert listed(fleet.url, moved_jid) == []  # told: the dead one's list is gone
+        # And a self-ping says the same.
         for client, nick in ((bob, "Bob"), (alice, "Alice")):
             refusal = await client.request_error(occupant(moved_jid, nick), PING)
             assert error_condition(refusal) == "not-acceptable", describe(refusal)
@@ -234,6 +247,14 @@ def test_a_killed_holders_rooms_come_back_on_the_standby_and_the_others_never_st
             await talk(alice, bob, f"{name}@{service}", f"still in {name}")
 
     play(ejabberd, body)
+
+
+def listed(url: str, room_jid: str) -> list:
+    """The nicks the database lists in ``room_jid`` (``muc_occupants``)."""
+    import psycopg
+    with psycopg.connect(url) as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT nick FROM muc_occupants WHERE room_jid = %s ORDER BY nick", (room_jid,))]
 
 
 def _item(presence) -> dict:

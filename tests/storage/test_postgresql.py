@@ -41,11 +41,11 @@ def tables(url) -> set:
 def test_a_new_database_gets_every_table_at_the_current_version(postgresql):
     url = postgresql.database()
     PostgreSQLRoomStore(url).close()
-    assert version(url) == pg_schema.current_version() == 4
+    assert version(url) == pg_schema.current_version() == 5
     assert {"muc_rooms", "muc_affiliations", "muc_history", "muc_tombstones",
             "muc_service_secret", "muc_archive", "muc_archive_rooms",
             "muc_archive_dropped", "muc_avatars", "muc_component_slots",
-            "mucsvc_schema"} <= tables(url)
+            "muc_occupants", "mucsvc_schema"} <= tables(url)
 
 
 def test_a_version_1_database_migrates_keeping_its_rooms(postgresql):
@@ -202,6 +202,30 @@ def test_a_number_below_the_newest_is_stored_in_its_place(archive):
 
 
 # ---- losing the connection ----------------------------------------------------------
+
+
+def test_occupant_lists_are_kept_per_holder_and_read_by_the_next(postgresql):
+    from mucsvc.storage.pg_occupants import OccupantLists
+    inline = Inline()
+    link = started_link(postgresql.database(), inline)
+    lists = OccupantLists(link)
+    garden, attic = "garden@muc.example", "attic@muc.example"
+    try:
+        inline.wait(lists.replace("dead", {garden: [("a@x/1", "Alice"), ("b@x/2", "Bob")],
+                                           attic: [("c@x/3", "Carol")]}))
+        inline.wait(lists.replace("dead", {garden: [("b@x/2", "Bob")]}))  # Alice left
+        inline.wait(lists.replace("alive", {attic: [("d@x/4", "Dan")]}))
+        assert inline.wait(lists.former("new", [garden])) == [(garden, "b@x/2", "Bob")]
+        assert inline.wait(lists.former("alive", [attic])) == [(attic, "c@x/3", "Carol")]
+        assert inline.wait(lists.forget("alive", [attic])) == 1  # the dead one's, not mine
+        assert inline.wait(lists.former("new", [attic, garden])) == [
+            (attic, "d@x/4", "Dan"), (garden, "b@x/2", "Bob")]
+        inline.wait(lists.replace("dead", {garden: []}))
+        assert inline.wait(lists.former("new", [garden])) == []
+        assert inline.wait(lists.clear("alive")) == 1
+        assert inline.wait(lists.former("new", [attic, garden])) == []
+    finally:
+        inline.wait(link.close())
 
 
 def terminate_connections(postgresql, url):
