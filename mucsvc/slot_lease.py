@@ -2,8 +2,11 @@
 
 A process with ``component_slots`` above 1 serves rooms only while it holds
 a token (`mucsvc.storage.pg_slots`).  Without one it is a **standby**: it
-tries to claim one every ``renewal`` seconds.  Once it has one it renews it
-every ``renewal`` seconds for ``lease`` seconds from the database's now.
+tries to claim one every `STANDBY_ATTEMPT` seconds (or ``renewal``, if
+shorter), so that a token a clean stop releases is taken, and its slot
+served, before the clients that stop told to come back (Gajim: 2 s later,
+once) try.  Once it has one it renews it every ``renewal`` seconds for
+``lease`` seconds from the database's now.
 
 Fencing.  The database lets another process claim a token ``lease``
 seconds after its holder's last renewal.  A holder that cannot renew (the
@@ -28,6 +31,9 @@ from twisted.internet import defer
 from twisted.logger import Logger
 
 from mucsvc.storage.pg_slots import LOST, RECONNECT
+
+#: Seconds between a standby's claims: one small statement each.
+STANDBY_ATTEMPT = 0.5
 
 STANDBY = "standby"
 HOLDING = "holding"
@@ -61,6 +67,7 @@ class SlotLease:
         self.clock = clock
         self.holder = holder
         self.renewal = renewal
+        self.attempt = min(renewal, STANDBY_ATTEMPT)
         self.lease = lease
         self.on_acquired = on_acquired
         self.on_fenced = on_fenced
@@ -100,7 +107,7 @@ class SlotLease:
             self._fence("no renewal of the slot lease succeeded for "
                         f"{self.monotonic() - self.renewed_at:.1f} s")
             return
-        self._schedule(self.renewal)
+        self._schedule(self.renewal if self.state == HOLDING else self.attempt)
         if self._pending:
             return
         if self.state == STANDBY:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from twisted.internet import defer, task
 
-from mucsvc.slot_lease import FENCED, HOLDING, STANDBY, STOPPED, SlotLease
+from mucsvc.slot_lease import FENCED, HOLDING, STANDBY, STANDBY_ATTEMPT, STOPPED, SlotLease
 from mucsvc.storage.pg_slots import HELD, LOST, RECONNECT
 
 RENEWAL, LEASE = 2.0, 6.0
@@ -77,18 +77,19 @@ def test_it_claims_at_start_and_says_which_token(setup):
     assert lease.as_dict() == {"state": "holding", "holder": "host/1/ab", "token": 3}
 
 
-def test_with_every_token_held_it_stays_standby_and_tries_each_renewal_interval(setup):
+def test_with_every_token_held_it_stays_standby_and_tries_every_half_second(setup):
     clock, tokens, lease, seen = setup
     lease.start()
     clock.advance(0)
     tokens.answer(None)
     assert lease.state == STANDBY and seen["acquired"] == []
-    clock.advance(RENEWAL - 0.1)
+    assert lease.attempt == STANDBY_ATTEMPT == 0.5 < RENEWAL
+    clock.advance(STANDBY_ATTEMPT - 0.01)
     assert tokens.kinds() == ["claim"]
-    clock.advance(0.1)
+    clock.advance(0.01)
     assert tokens.kinds() == ["claim", "claim"]
     tokens.answer(None)
-    clock.advance(RENEWAL)
+    clock.advance(STANDBY_ATTEMPT)
     tokens.answer(1)  # a holder went away
     assert lease.state == HOLDING and seen["acquired"] == [1]
     clock.advance(RENEWAL)

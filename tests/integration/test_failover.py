@@ -375,3 +375,40 @@ def test_a_paused_holder_on_waking_hands_its_slot_to_the_process_that_took_its_t
 
     play(ejabberd, back)
     fleet.start("p4", holder=False)
+
+
+def test_a_clean_stop_hands_its_rooms_over_before_its_occupants_come_back(ejabberd, fleet,
+                                                                        slots):
+    """SIGTERM of p1 while Alice and Bob are in one of its rooms: they hear
+    332 from p1 (clients join again on it: Gajim 2 s later, once), p1
+    releases its token once its link is closed, and the standby p4, which
+    claims every half second, serves the room before that rejoin. p1 told
+    its occupants itself: p4 tells them nothing more."""
+    service = ejabberd.component_domain
+    name = sorted(r for r in ROOMS if slots[r] == 1)[0]
+    room_jid = f"{name}@{service}"
+    p1, p4 = fleet.processes["p1"], fleet.processes["p4"]
+
+    async def body(alice, bob):
+        await enter(alice, room_jid, "Alice")
+        await enter(bob, room_jid, "Bob")
+        assert wait_until(lambda: listed(fleet.url, room_jid) == ["Alice", "Bob"], 10)
+        os.kill(p1._process.pid, signal.SIGTERM)
+        stopped = time.monotonic()
+        gone = await bob.expect_self_presence(occupant(room_jid, "Bob"), "unavailable")
+        assert 332 in status_codes(gone), describe(gone)
+        while True:
+            try:
+                await alice.request(room_jid, DISCO, timeout=0.25)
+                break
+            except StanzaTimeout:
+                assert time.monotonic() - stopped < 10, p4.diagnostics()
+        served = time.monotonic() - stopped
+        print(f"clean stop: {name} served by the standby {served:.2f} s after SIGTERM")
+        assert served < 2 + 3  # Gajim's one rejoin comes 2 s after the 332
+        await enter(bob, room_jid, "Bob")  # as a client does on the 332
+
+    play(ejabberd, body)
+    assert wait_until(lambda: p1.returncode is not None, 15), p1.diagnostics()
+    told = re.findall(r"told (\d+) sessions of a former holder", p4.log_since(0))
+    assert told[-1:] == ["0"] or not told, p4.log_tail(40)
