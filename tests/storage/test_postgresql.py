@@ -6,7 +6,9 @@ reconnection, which runs on the link's clock with a growing delay."""
 
 from __future__ import annotations
 
+import queue
 import threading
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -234,54 +236,55 @@ def terminate_connections(postgresql, url):
                      f" WHERE datname = '{name}' AND pid <> pg_backend_pid()")
 
 
-def test_a_connection_lost_between_calls_is_replaced_without_a_refusal(postgresql):
+@pytest.fixture
+def linked(postgresql):
+    """A room store on a started link to a fresh database, its Deferreds
+    fired in the test's thread (``inline``); ``postgresql``: the cluster."""
     url = postgresql.database()
     inline = Inline()
     link = started_link(url, inline)
     store = Synchronous(PostgreSQLRoomStore(link), inline)
-    try:
-        store.save_room(ROOM, PERSISTENT)
-        terminate_connections(postgresql, url)  # the server restarted, say
-        store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
-        assert (link.state, link.reconnects) == ("up", 1)
-        assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
-    finally:
-        store.close()
+    yield SimpleNamespace(postgresql=postgresql, url=url, inline=inline, link=link, store=store)
+    store.close()
 
 
-def test_a_connection_lost_during_a_call_refuses_it_and_the_link_goes_down(postgresql):
-    url = postgresql.database()
-    inline = Inline()
-    link = started_link(url, inline)
-    store = Synchronous(PostgreSQLRoomStore(link), inline)
-    try:
-        store.save_room(ROOM, PERSISTENT)
-        inline.clock.advance(7)
+def test_a_connection_lost_between_calls_is_replaced_without_a_refusal(linked):
+    store, link = linked.store, linked.link
+    store.save_room(ROOM, PERSISTENT)
+    terminate_connections(linked.postgresql, linked.url)  # the server restarted, say
+    store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
+    assert (link.state, link.reconnects) == ("up", 1)
+    assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
 
-        def dies(conn):
-            conn.execute("INSERT INTO muc_tombstones (jid, expires_at) VALUES ('x@y', 1)")
-            conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        with pytest.raises(DatabaseUnavailable):
-            inline.wait(link.run(dies))
-        assert (link.state, link.since, link.reconnects) == ("down", 7.0, 0)
-        assert link.as_dict()["since"] == "1970-01-01T00:00:07Z"
-        assert "lost the database" in link.as_dict()["last_error"]
-        with pytest.raises(DatabaseUnavailable):  # refused at once while down
-            store.load_rooms()
-        inline.clock.advance(FIRST_RETRY)  # the reconnection
-        _settled(inline)
-        assert (link.state, link.since, link.reconnects) == ("up", 7.0 + FIRST_RETRY, 1)
-        assert store.load_tombstones() == []  # nothing of the refused call was kept
-        store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
-        assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
-    finally:
-        store.close()
+
+def test_a_connection_lost_during_a_call_refuses_it_and_the_link_goes_down(linked):
+    store, link, inline = linked.store, linked.link, linked.inline
+    store.save_room(ROOM, PERSISTENT)
+    inline.clock.advance(7)
+
+    def dies(conn):
+        conn.execute("INSERT INTO muc_tombstones (jid, expires_at) VALUES ('x@y', 1)")
+        conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+    with pytest.raises(DatabaseUnavailable):
+        inline.wait(link.run(dies))
+    assert (link.state, link.since, link.reconnects) == ("down", 7.0, 0)
+    assert link.as_dict()["since"] == "1970-01-01T00:00:07Z"
+    assert "lost the database" in link.as_dict()["last_error"]
+    with pytest.raises(DatabaseUnavailable):  # refused at once while down
+        store.load_rooms()
+    inline.clock.advance(FIRST_RETRY)  # the reconnection
+    _settled(inline)
+    assert (link.state, link.since, link.reconnects) == ("up", 7.0 + FIRST_RETRY, 1)
+    assert store.load_tombstones() == []  # nothing of the refused call was kept
+    store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
+    assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
 
 
 class LosesTheCommitAnswer:
-    """A psycopg connection whose next COMMIT is sent (``sent``) or not,
-    after which the connection dies before any answer is read: what a
-    server restart or a cut cable at that moment looks like to the client."""
+    """A psycopg connection whose next COMMIT is sent (``armed`` True) or
+    not (False), after which the connection dies before any answer is
+    read: what a server restart or a cut cable at that moment looks like
+    to the client."""
 
     def __init__(self, conn):
         self._conn = conn
@@ -300,86 +303,67 @@ class LosesTheCommitAnswer:
         return getattr(self._conn, name)
 
 
-def _losing_link(postgresql, inline):
-    url = postgresql.database()
-    link = started_link(url, inline)
-    made = []
+@pytest.fixture
+def losing(linked):
+    """``linked``, its connections `LosesTheCommitAnswer` (``made``, newest last)."""
+    link = linked.link
+    linked.made = []
 
     def connect(conninfo):
-        made.append(LosesTheCommitAnswer(psycopg.connect(conninfo, autocommit=True)))
-        return made[-1]
+        linked.made.append(LosesTheCommitAnswer(psycopg.connect(conninfo, autocommit=True)))
+        return linked.made[-1]
     link._connect = connect
     link._thread.submit(link._drop_connection).result()
     link._broken = False
-    return link, made
+    linked.store.save_room(ROOM, PERSISTENT)
+    return linked
 
 
-def test_a_commit_whose_answer_is_lost_but_that_took_is_acknowledged(postgresql):
-    inline = Inline()
-    link, made = _losing_link(postgresql, inline)
-    store = Synchronous(PostgreSQLRoomStore(link), inline)
-    try:
-        store.save_room(ROOM, PERSISTENT)
-        made[-1].armed = True
-        store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)  # no refusal
-        assert (link.state, len(made)) == ("up", 2)
-        assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
-    finally:
-        store.close()
+def test_a_commit_whose_answer_is_lost_but_that_took_is_acknowledged(losing):
+    losing.made[-1].armed = True
+    losing.store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)  # no refusal
+    assert (losing.link.state, len(losing.made)) == ("up", 2)
+    assert losing.store.load_rooms()[0].affiliations == {
+        "a@example.org": (Affiliation.OWNER, {})}
 
 
-def test_a_commit_lost_before_it_reached_the_server_is_refused_and_nothing_is_kept(postgresql):
-    inline = Inline()
-    link, made = _losing_link(postgresql, inline)
-    store = Synchronous(PostgreSQLRoomStore(link), inline)
-    try:
-        store.save_room(ROOM, PERSISTENT)
-        made[-1].armed = False
-        with pytest.raises(DatabaseUnavailable, match="lost the database"):
-            store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
-        inline.clock.advance(FIRST_RETRY)
-        _settled(inline)
-        assert link.state == "up"
-        assert store.load_rooms()[0].affiliations == {}
-    finally:
-        store.close()
+def test_a_commit_lost_before_it_reached_the_server_is_refused_and_nothing_is_kept(losing):
+    losing.made[-1].armed = False
+    with pytest.raises(DatabaseUnavailable, match="lost the database"):
+        losing.store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
+    losing.inline.clock.advance(FIRST_RETRY)
+    _settled(losing.inline)
+    assert losing.link.state == "up"
+    assert losing.store.load_rooms()[0].affiliations == {}
 
 
-def test_a_commit_in_doubt_while_the_database_stays_away_says_it_may_have_been_stored(
-        postgresql):
-    inline = Inline()
-    link, made = _losing_link(postgresql, inline)
-    store = Synchronous(PostgreSQLRoomStore(link), inline)
-    try:
-        store.save_room(ROOM, PERSISTENT)
-        made[-1].armed = True
-        real = link._connect
+def test_a_commit_in_doubt_while_the_database_stays_away_says_it_may_have_been_stored(losing):
+    losing.made[-1].armed = True
+    link = losing.link
+    real = link._connect
 
-        def refused(conninfo):
-            raise psycopg.OperationalError("connection refused")
-        link._connect = refused
-        with pytest.raises(DatabaseUnavailable, match="may have been stored"):
-            store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
-        assert link.state == "down"
-        link._connect = real
-        inline.clock.advance(FIRST_RETRY)
-        _settled(inline)
-        # It did take: after the next start the rooms are what the database holds.
-        assert store.load_rooms()[0].affiliations == {"a@example.org": (Affiliation.OWNER, {})}
-    finally:
-        store.close()
+    def refused(conninfo):
+        raise psycopg.OperationalError("connection refused")
+    link._connect = refused
+    with pytest.raises(DatabaseUnavailable, match="may have been stored"):
+        losing.store.set_affiliation(ROOM, "a@example.org", Affiliation.OWNER)
+    assert link.state == "down"
+    link._connect = real
+    losing.inline.clock.advance(FIRST_RETRY)
+    _settled(losing.inline)
+    # It did take: after the next start the rooms are what the database holds.
+    assert losing.store.load_rooms()[0].affiliations == {
+        "a@example.org": (Affiliation.OWNER, {})}
 
 
 def _settled(inline):
-    """Run what the database thread hands back until the reconnection's answer came."""
-    import queue
-    while True:
-        try:
-            f, args = inline.calls.get(timeout=10)
-        except queue.Empty:
-            return None
-        f(*args)
-        return None
+    """Run the next thing the database thread hands back (the reconnection's
+    answer), if one comes within 10 s."""
+    try:
+        f, args = inline.calls.get(timeout=10)
+    except queue.Empty:
+        return
+    f(*args)
 
 
 def test_reconnection_backs_off_while_the_database_stays_away(postgresql):
