@@ -129,6 +129,15 @@ def unavailable(nick_jid: str):
     return lambda s: s.xml.get("from") == nick_jid and s.xml.get("type") == "unavailable"
 
 
+async def gathered(room: str, alice, *others) -> None:
+    """Alice's new room with ``others`` in it, each under its user's name
+    (``bob@…``: Bob), and every presence of that read."""
+    await create_room(alice, room, "Alice")
+    for client in others:
+        await enter(client, room, client.bare_jid.split("@")[0].capitalize())
+    await drain(room, alice, *others)
+
+
 # ---- reading -----------------------------------------------------------------------
 
 
@@ -136,9 +145,7 @@ def test_rooms_and_occupants_show_the_clients_in_a_room(muc, scenario):
     room = f"http-list@{muc.jid}"
 
     async def body(alice, bob):
-        await create_room(alice, room, "Alice")
-        await enter(bob, room, "Bob")
-        await drain(room, alice, bob)
+        await gathered(room, alice, bob)
 
         status, answer = await admin(muc, "GET", "/rooms?max=1000")
         assert status == 200, answer
@@ -243,9 +250,7 @@ def test_the_archive_read_over_http_holds_what_the_clients_said(muc, scenario):
     room = f"http-archive@{muc.jid}"
 
     async def body(alice, bob):
-        await create_room(alice, room, "Alice")
-        await enter(bob, room, "Bob")
-        await drain(room, alice, bob)
+        await gathered(room, alice, bob)
         said = [("Alice", await say(alice, room, "Alice", "Good morning", bob)),
                 ("Bob", await say(bob, room, "Bob", "Morning!", alice)),
                 ("Alice", await say(alice, room, "Alice", "Tea?", bob))]
@@ -360,10 +365,7 @@ def test_an_affiliation_batch_bans_with_a_reason_and_is_all_or_nothing(muc, scen
     room = f"http-batch@{muc.jid}"
 
     async def body(alice, bob, carol):
-        await create_room(alice, room, "Alice")
-        await enter(bob, room, "Bob")
-        await enter(carol, room, "Carol")
-        await drain(room, alice, bob, carol)
+        await gathered(room, alice, bob, carol)
 
         # One item the room refuses (no owner left): nothing of the batch happens.
         status, answer = await admin(muc, "POST", f"/rooms/{room}/affiliations", {"affiliations": [
@@ -407,9 +409,7 @@ def test_destroy_tells_every_occupant_the_reason_and_the_new_room(muc, scenario)
     venue = f"http-destroy-new@{muc.jid}"
 
     async def body(alice, bob):
-        await create_room(alice, room, "Alice")
-        await enter(bob, room, "Bob")
-        await drain(room, alice, bob)
+        await gathered(room, alice, bob)
 
         status, answer = await admin(muc, "POST", f"/rooms/{room}/destroy",
                                      {"reason": "We moved", "alternate_venue": venue})
@@ -433,9 +433,7 @@ def test_a_message_from_the_room_reaches_everyone_from_its_bare_jid(muc, scenari
     room = f"http-message@{muc.jid}"
 
     async def body(alice, bob, carol):
-        await create_room(alice, room, "Alice")
-        await enter(bob, room, "Bob")
-        await drain(room, alice, bob)
+        await gathered(room, alice, bob)
 
         status, answer = await admin(muc, "POST", f"/rooms/{room}/message",
                                      {"body": "The room closes at six"})
@@ -482,10 +480,7 @@ def test_an_http_ban_removes_the_user_and_keeps_them_out(muc, scenario):
     room = f"http-ban@{muc.jid}"
 
     async def body(alice, bob, carol):
-        await create_room(alice, room, "Alice")
-        await enter(bob, room, "Bob")
-        await enter(carol, room, "Carol")
-        await drain(room, alice, bob, carol)
+        await gathered(room, alice, bob, carol)
 
         status, answer = await kick(muc, {"nickname": "Bob", "muc": room, "reason": "Spam",
                                           "ban": True})
@@ -517,9 +512,7 @@ def test_without_the_header_nothing_reaches_the_room(muc, scenario):
     room = f"http-refused@{muc.jid}"
 
     async def body(alice, bob):
-        await create_room(alice, room, "Alice")
-        await enter(bob, room, "Bob")
-        await drain(room, alice, bob)
+        await gathered(room, alice, bob)
         for method, path, document in (
                 ("POST", f"/rooms/{room}/message", {"body": "Hello"}),
                 ("POST", f"/rooms/{room}/config", {"options": {"name": "Taken"}}),
