@@ -84,6 +84,17 @@ def open_bounds(query: "ArchiveQuery") -> tuple:
     return low, high
 
 
+def page_rows(rows: list, query: "ArchiveQuery") -> tuple[list, bool]:
+    """Rows a SQL archive read for ``query`` (at most ``max + 1``, in the
+    direction of paging): the page's rows oldest first, and whether it is
+    complete (the one row more told whether anything lies beyond)."""
+    complete = len(rows) <= query.max
+    rows = rows[:query.max]
+    if query.last:
+        rows.reverse()
+    return rows, complete
+
+
 @dataclass(slots=True)
 class ArchivePage:
     """``messages`` oldest first; ``complete``: nothing further in the

@@ -29,7 +29,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from mucsvc.storage.archive import (
-    ArchivedMessage, ArchiveItemNotFound, ArchivePage, IArchive, open_bounds,
+    ArchivedMessage, ArchiveItemNotFound, ArchivePage, IArchive, open_bounds, page_rows,
 )
 from mucsvc.storage.errors import StoreClosed
 from mucsvc.storage.pg_rooms import open_link
@@ -225,10 +225,7 @@ def _query(conn, room_jid, query) -> ArchivePage:
     order = "DESC" if query.last else "ASC"
     rows = conn.execute(f"SELECT {_COLUMNS} FROM muc_archive WHERE {where}"
                         f" ORDER BY seq {order} LIMIT %s", (*args, query.max + 1)).fetchall()
-    complete = len(rows) <= query.max
-    rows = rows[:query.max]
-    if query.last:
-        rows.reverse()
+    rows, complete = page_rows(rows, query)
     count = None
     if query.count:
         if query.start is None and query.end is None and query.nick is None and query.ids is None:

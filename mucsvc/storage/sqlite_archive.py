@@ -19,7 +19,7 @@ from zope.interface import implementer
 
 from mucsvc.storage import schema
 from mucsvc.storage.archive import (
-    ArchivedMessage, ArchiveItemNotFound, ArchivePage, IArchive, open_bounds,
+    ArchivedMessage, ArchiveItemNotFound, ArchivePage, IArchive, open_bounds, page_rows,
 )
 from mucsvc.storage.errors import StoreClosed
 
@@ -108,10 +108,7 @@ class SQLiteArchive:
         order = "DESC" if query.last else "ASC"
         rows = conn.execute(f"SELECT {_COLUMNS} FROM archive WHERE {where}"
                             f" ORDER BY seq {order} LIMIT ?", (*args, query.max + 1)).fetchall()
-        complete = len(rows) <= query.max
-        rows = rows[:query.max]
-        if query.last:
-            rows.reverse()
+        rows, complete = page_rows(rows, query)
         count = None
         if query.count:
             count = self._count(conn, number, query)
